@@ -1,0 +1,163 @@
+"""The ``judgeforge`` command. Each subcommand parses options, calls one library function, prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import click
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from judgeforge.errors import JudgeforgeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train, run and evaluate LLM judges.")
+console = Console(stderr=True)
+out = Console()
+
+
+@app.command()
+def prepare(
+    answers: Annotated[list[Path], typer.Argument(help="Two or more JudgeLM answer files (question_id, question_body, text).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the judge samples (JSONL).")],
+    reference: Annotated[Path | None, typer.Option(help="A file of reference answers (question_id, text).")] = None,
+) -> None:
+    """Pair answer files by question_id into judge samples (2 files: pairs, more: multi-answer)."""
+    from judgeforge.data.load import write_jsonl
+    from judgeforge.data.prepare import prepare_samples
+
+    records = prepare_samples(answers, reference)
+    write_jsonl(output, records)
+    console.print(f"wrote {len(records)} samples with {len(answers)} answers each to {output}")
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"), console=console, transient=False,
+    )
+
+
+def _run_judge(input: Path, output: Path, model: str | None, engine: str, mode: str, swap: bool,
+               reference: bool, template: str | None, template_family: str, batch_size: int,
+               max_new_tokens: int, limit: int | None, resume: bool, max_prompt_tokens: int | None) -> None:
+    from judgeforge.defaults import default_model
+    from judgeforge.engines import create_engine
+    from judgeforge.judging.run import JudgeConfig, judge_file
+
+    config = JudgeConfig(template_family=template_family, template=template, with_reference=reference,
+                         mode=mode, max_new_tokens=max_new_tokens, swap=swap,  # type: ignore[arg-type]
+                         chunk_size=max(batch_size * 4, 16))
+    kwargs: dict = {}
+    if engine == "hf":
+        kwargs = {"model": model or default_model(), "batch_size": batch_size, "max_prompt_tokens": max_prompt_tokens}
+    elif model:
+        kwargs = {"model": model}
+    console.print(f"loading engine {engine!r} ({kwargs.get('model', 'no model')})")
+    judge_engine = create_engine(engine, **kwargs)
+    start = time.perf_counter()
+    with _progress_bar() as bar:
+        task = bar.add_task("judge", total=None, rate="")
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(task, advance=n, rate=f"{done / (time.perf_counter() - start):.2f} samples/s")
+
+        summary = judge_file(input, output, judge_engine, config, resume=resume, limit=limit, progress=advance)
+    judge_engine.close()
+    elapsed = time.perf_counter() - start
+    judged = summary.total - summary.skipped_done
+    console.print(f"{summary.total} records ({summary.skipped_done} already done) in {elapsed:.1f}s "
+                  f"({judged / max(elapsed, 1e-9):.2f} samples/s); statuses: {dict(summary.statuses)}; output: {output}")
+
+
+Mode = Literal["fast", "full"]
+
+
+@app.command()
+def judge(
+    input: Annotated[Path, typer.Argument(help="Judge samples (JSONL; canonical / JudgeLM field names).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output JSONL: one record per input record.")],
+    model: Annotated[str | None, typer.Option(help="Model: 'smollm2', a model or adapter folder, a .gguf file. Default: the shipped judge.")] = None,
+    engine: Annotated[str, typer.Option(help="Engine: hf or mock.")] = "hf",
+    mode: Annotated[str, typer.Option(help="fast: scores only; full: scores and explanation.")] = "full",
+    swap: Annotated[bool, typer.Option(help="Judge pairs in both answer orders and combine them.")] = False,
+    reference: Annotated[bool, typer.Option(help="Show reference answers to the judge when samples have them.")] = True,
+    template: Annotated[str | None, typer.Option(help="A template id or YAML path for every sample.")] = None,
+    template_family: Annotated[str, typer.Option(help="judgeforge or judgelm (JudgeLM's released prompt).")] = "judgeforge",
+    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 8,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation budget in full mode.")] = 256,
+    max_prompt_tokens: Annotated[int | None, typer.Option(help="Truncate answers of longer prompts (default: model context - 512).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Judge only the first N records.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run into the same output.")] = False,
+) -> None:
+    """Judge samples with an LLM judge."""
+    _run_judge(input, output, model, engine, mode, swap, reference, template, template_family, batch_size,
+               max_new_tokens, limit, resume, max_prompt_tokens)
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[Path, typer.Option(help="Gold records: question_id with label (0/1/2), score or text.")],
+    pred: Annotated[Path, typer.Option(help="Predictions: question_id with pred_label, pred_score, pred_text or label.")],
+    pred_swapped: Annotated[Path | None, typer.Option(help="Predictions on answer-swapped prompts, as the judge saw them.")] = None,
+    on_parse_failure: Annotated[str, typer.Option(help="Count unparseable predictions as wrong, tie (PandaLM/JudgeLM) or skip.")] = "wrong",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Measure a judge against gold labels: agreement, macro P/R/F1, consistency, bias."""
+    from judgeforge.judging.evaluate import evaluate_files
+    from judgeforge.metrics.report import to_markdown
+
+    if on_parse_failure not in ("wrong", "tie", "skip"):
+        raise typer.BadParameter("must be wrong, tie or skip", param_hint="--on-parse-failure")
+    report = evaluate_files(gold, pred, pred_swapped, on_parse_failure)  # type: ignore[arg-type]
+    if as_json:
+        out.print_json(json.dumps({"n": report.n, "n_parse_failed": report.n_parse_failed, **report.metrics,
+                                   "labels": report.labels, "confusion": report.confusion, "config": report.config}))
+    else:
+        out.print(Markdown(to_markdown(report, f"{pred.name} vs {gold.name}")))
+
+
+@app.command()
+def demo(
+    mode: Annotated[str, typer.Option(help="fast or full.")] = "fast",
+    limit: Annotated[int | None, typer.Option(min=1, help="Judge only the first N pairs.")] = None,
+) -> None:
+    """Judge the bundled 50 PandaLM test pairs (both orders) with the default judge and print its metrics."""
+    from judgeforge.defaults import DEMO_SAMPLE, base_dir
+
+    base_dir().mkdir(parents=True, exist_ok=True)
+    output = Path(tempfile.mkdtemp(prefix="demo-", dir=base_dir())) / "judgments.jsonl"
+    _run_judge(DEMO_SAMPLE, output, None, "hf", mode, True, True, None, "judgeforge", 8, 256, limit, False, None)
+    eval_(gold=DEMO_SAMPLE, pred=output, pred_swapped=None, on_parse_failure="wrong", as_json=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code (testable without a subprocess)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, standalone_mode=False)
+    except JudgeforgeError as e:
+        console.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+        return 1
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Samples in: loading, validation, preparation and augmentation."""

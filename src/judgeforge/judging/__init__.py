@@ -1,0 +1,1 @@
+"""Samples -> prompts -> engine -> parse -> judgments."""

@@ -1,0 +1,329 @@
+"""Judging: samples -> prompts -> engine -> parsed verdicts; and the resumable file job around it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from judgeforge.data.augment import swap as swap_answers
+from judgeforge.data.load import answer_fields, iter_jsonl, sample_from_record, sample_warnings
+from judgeforge.engines.base import Engine, GenerationParams
+from judgeforge.errors import ConfigError, DataError
+from judgeforge.judging.parse import label_from_scores, parse_scores
+from judgeforge.prompts.render import default_template_id, get_template, render_prompt
+from judgeforge.records import Generation, JudgeSample, Judgment, Prompt, Verdict
+
+logger = logging.getLogger(__name__)
+
+TRUNCATION_MARK = " [...]"
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """How to judge.
+
+    > Prompting
+    """
+
+    template_family: str = "judgeforge"
+    """``judgeforge`` (``judgeforge-pair``/``-single``/``-multi`` by sample kind) or ``judgelm``."""
+    template: str | None = None
+    """A template id or YAML path that overrides ``template_family`` for every sample."""
+    with_reference: bool = True
+    """Show the sample's reference answer to the judge when it has one."""
+    # > Decoding
+    mode: Literal["fast", "full"] = "full"
+    """``fast``: scores only (stop at the first newline, JudgeLM's fast eval); ``full``: with explanation."""
+    max_new_tokens: int = 256
+    """Generation budget in full mode (fast mode needs only a few tokens)."""
+    swap: bool = False
+    """Also judge with the answers in reversed order (pairs only) and combine both orders."""
+    # > Job
+    chunk_size: int = 64
+    """Samples per engine call and per write to the output file (what a kill can lose and redo)."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("fast", "full"):
+            raise ConfigError(f"mode must be 'fast' or 'full', got {self.mode!r}")
+        if self.chunk_size < 1:
+            raise ConfigError(f"chunk_size must be >= 1, got {self.chunk_size}")
+
+    @property
+    def params(self) -> GenerationParams:
+        if self.mode == "fast":
+            return GenerationParams(max_new_tokens=16, stop=("\n",))
+        return GenerationParams(max_new_tokens=self.max_new_tokens)
+
+
+def _shorten(text: str, ratio: float) -> str:
+    keep = int(len(text) * ratio)
+    return text if keep >= len(text) else text[:keep] + TRUNCATION_MARK
+
+
+def _fit(sample: JudgeSample, prompt: Prompt, n_tokens: int, engine: Engine, config: JudgeConfig) -> tuple[Prompt, bool]:
+    """Shorten the answers (and reference) of a prompt that is too long; the instructions stay whole."""
+    limit = engine.max_prompt_tokens
+    if n_tokens <= limit:
+        return prompt, False
+    template = _template_for(sample, config)
+    bare = sample.model_copy(update={"answers": [""] * len(sample.answers),
+                                     "reference": "" if sample.reference is not None else None})
+    fixed = engine.count_tokens([render_prompt(bare, template)])[0]
+    if fixed + 8 * len(sample.answers) > limit:
+        raise DataError(f"the question and instructions alone take {fixed} tokens, over the model's limit of {limit}")
+    ratio = (limit - fixed) / max(n_tokens - fixed, 1)
+    for _ in range(6):  # characters are not tokens: shrink until it fits
+        ratio *= 0.95
+        short = sample.model_copy(update={
+            "answers": [_shorten(a, ratio) for a in sample.answers],
+            "reference": _shorten(sample.reference, ratio) if sample.reference else sample.reference,
+        })
+        prompt = render_prompt(short, template)
+        if engine.count_tokens([prompt])[0] <= limit:
+            return prompt, True
+    raise DataError(f"could not shorten the answers to fit {limit} tokens")
+
+
+def _template_for(sample: JudgeSample, config: JudgeConfig):
+    return get_template(config.template or default_template_id(sample, config.template_family))
+
+
+def _views(sample: JudgeSample, config: JudgeConfig) -> list[tuple[JudgeSample, bool]]:
+    """The sample as the judge sees it in each order: ``(sample, swapped)``."""
+    if not config.with_reference and sample.reference is not None:
+        sample = sample.model_copy(update={"reference": None})
+    views = [(sample, False)]
+    if config.swap and sample.kind == "pair":
+        views.append((swap_answers(sample), True))
+    return views
+
+
+def _to_judgment(gen: Generation, n_answers: int, swapped: bool) -> Judgment:
+    if gen.finish_reason == "error":
+        return Judgment(sample_id=gen.sample_id, raw="", parse_error=f"engine error: {gen.error}", swapped=swapped)
+    scores = parse_scores(gen.text, n_answers)
+    if scores is None:
+        head = gen.text.strip().splitlines()[0][:80] if gen.text.strip() else ""
+        return Judgment(sample_id=gen.sample_id, raw=gen.text, swapped=swapped,
+                        parse_error=f"first line is not {n_answers} scores from 0 to 10: {head!r}")
+    if swapped:
+        scores = scores[::-1]
+    return Judgment(sample_id=gen.sample_id, raw=gen.text, scores=scores, label=label_from_scores(scores), swapped=swapped)
+
+
+def _combine(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verdict:
+    parsed = [j for j in judgments if j.scores is not None]
+    errors = [("swapped order: " if j.swapped else "") + (j.parse_error or "") for j in judgments if j.parse_error]
+    consistent = judgments[0].label == judgments[1].label if len(judgments) == 2 and len(parsed) == 2 else None
+    if not parsed:
+        engine_failed = all(j.parse_error and j.parse_error.startswith("engine error") for j in judgments)
+        return Verdict(sample_id=sample_id, judgments=judgments, status="engine_error" if engine_failed else "parse_failed",
+                       error="; ".join(errors), truncated=truncated)
+    # The debiased verdict: average the orders' scores, so a position preference cancels out.
+    scores = [sum(s) / len(parsed) for s in zip(*(j.scores for j in parsed if j.scores))]
+    return Verdict(sample_id=sample_id, judgments=judgments, scores=scores, label=label_from_scores(scores),
+                   consistent=consistent, error="; ".join(errors) or None, truncated=truncated)
+
+
+def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeConfig) -> list[Verdict | DataError]:
+    """Judge samples in one engine call (both orders when ``config.swap``).
+
+    Args:
+        samples: the samples.
+        engine: any :class:`Engine`.
+        config: the judging settings.
+
+    Returns:
+        One item per sample, in order: its :class:`Verdict`, or the :class:`DataError` that kept
+        it from being judged (e.g. instructions longer than the context).
+    """
+    jobs: list[tuple[int, Prompt, bool, bool]] = []  # (sample index, prompt, swapped, truncated)
+    failures: dict[int, DataError] = {}
+    rendered = [(i, view, swapped, render_prompt(view, _template_for(view, config)))
+                for i, s in enumerate(samples) for view, swapped in _views(s, config)]
+    counts = engine.count_tokens([p for *_, p in rendered])
+    for (i, view, swapped, prompt), n in zip(rendered, counts):
+        try:
+            prompt, truncated = _fit(view, prompt, n, engine, config)
+        except DataError as e:
+            failures[i] = e
+            continue
+        jobs.append((i, prompt, swapped, truncated))
+    jobs = [j for j in jobs if j[0] not in failures]
+    generations = engine.generate([p for _, p, _, _ in jobs], config.params)
+    per_sample: dict[int, list[tuple[Judgment, bool]]] = {}
+    for (i, _, swapped, truncated), gen in zip(jobs, generations):
+        per_sample.setdefault(i, []).append((_to_judgment(gen, len(samples[i].answers), swapped), truncated))
+    out: list[Verdict | DataError] = []
+    for i, s in enumerate(samples):
+        if i in failures:
+            out.append(failures[i])
+        else:
+            js = per_sample[i]
+            out.append(_combine(s.id, [j for j, _ in js], any(t for _, t in js)))
+    return out
+
+
+# --------------------------------------------------------------------------- the file job
+
+
+@dataclass
+class RunSummary:
+    """What a :func:`judge_file` run did."""
+
+    total: int = 0
+    """Input records (non-blank lines)."""
+    skipped_done: int = 0
+    """Records already in the output from an earlier run (``resume``)."""
+    statuses: Counter[str] = field(default_factory=Counter)
+    """Output records by status, over the whole output file."""
+
+
+def output_record(record: dict[str, Any] | None, line: int, verdict: Verdict | None, error: str | None,
+                  warnings: list[str]) -> dict[str, Any]:
+    """The output line for one input line: its fields, plus ``input_line``, predictions and ``status``."""
+    out: dict[str, Any] = dict(record or {})
+    out["input_line"] = line
+    if verdict is None:
+        out.update(status="bad_input", error=error)
+        return out
+    first = verdict.judgments[0]
+    out["pred_text"] = first.raw
+    if len(verdict.judgments) == 2:
+        second = verdict.judgments[1]
+        out |= {"pred_text_swapped": second.raw,
+                "pred_score_original": first.scores, "pred_label_original": first.label,
+                "pred_score_swapped": second.scores, "pred_label_swapped": second.label,
+                "consistent": verdict.consistent}
+    out |= {"pred_score": verdict.scores, "pred_label": verdict.label, "status": verdict.status}
+    if verdict.error:
+        out["error"] = verdict.error
+    if verdict.truncated:
+        out["truncated"] = True
+    if warnings:
+        out["warnings"] = warnings
+    return out
+
+
+def _done_lines(output: Path) -> set[int]:
+    """Input lines already judged in an output file; drops a half-written last line left by a kill."""
+    if not output.exists():
+        return set()
+    data = output.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        with open(output, "r+b") as f:
+            f.truncate(keep)
+        data = data[:keep]
+    done = set()
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            done.add(int(json.loads(line)["input_line"]))
+        except (ValueError, KeyError, TypeError):
+            raise DataError(f"{output}:{number}: not a judgeforge output line; cannot resume into this file") from None
+    return done
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def judge_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    engine: Engine,
+    config: JudgeConfig,
+    *,
+    resume: bool = False,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Judge every record of a JSONL file into an output JSONL file, one output line per input line.
+
+    Bad lines get a ``bad_input`` record whose ``error`` names the file, line and field; the rest
+    of the file goes on. Results are appended chunk by chunk and flushed, so a killed job loses at
+    most one chunk; with ``resume`` the job skips the input lines already in the output. When all
+    lines are done, the output is rewritten in input order.
+
+    Args:
+        input_path: canonical judge records (``.jsonl`` or ``.jsonl.gz``).
+        output_path: where to write; must not exist unless ``resume``.
+        engine: the engine.
+        config: judging settings.
+        resume: continue an interrupted job instead of refusing to overwrite.
+        limit: judge only the first ``limit`` records.
+        progress: called with the number of records finished after each chunk.
+
+    Returns:
+        A :class:`RunSummary`.
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    if output_path.exists() and not resume:
+        raise ConfigError(f"{output_path} exists: pass --resume to continue it, or choose another output")
+    done = _done_lines(output_path) if resume else set()
+    items = [it for it in iter_jsonl(input_path)]
+    if limit is not None:
+        items = items[:limit]
+    summary = RunSummary(total=len(items), skipped_done=sum(it.line in done for it in items))
+    todo = (it for it in items if it.line not in done)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(output_path, "a", encoding="utf-8") as out:
+        for chunk in _chunks(todo, config.chunk_size):
+            records = _judge_chunk(chunk, input_path, engine, config)
+            out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+            out.flush()
+            os.fsync(out.fileno())
+            if progress:
+                progress(len(chunk))
+    final = [json.loads(line) for line in output_path.read_text(encoding="utf-8").splitlines()]
+    final.sort(key=lambda r: r["input_line"])
+    wanted = {it.line for it in items}
+    if {r["input_line"] for r in final} >= wanted:
+        tmp = output_path.with_name(output_path.name + ".tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in final), encoding="utf-8")
+        tmp.replace(output_path)
+    summary.statuses = Counter(r["status"] for r in final)
+    return summary
+
+
+def _judge_chunk(chunk: list[Any], input_path: Path, engine: Engine, config: JudgeConfig) -> list[dict[str, Any]]:
+    samples: list[JudgeSample] = []
+    slots: list[tuple[Any, JudgeSample | None, str | None, list[str]]] = []
+    for item in chunk:
+        where = f"{input_path}:{item.line}"
+        if item.error:
+            slots.append((item, None, item.error, []))
+            continue
+        try:
+            sample = sample_from_record(item.record, where)
+        except DataError as e:
+            slots.append((item, None, str(e), []))
+            continue
+        warnings = [f"{where}: {w}" for w in sample_warnings(sample, answer_fields(item.record))]
+        samples.append(sample)
+        slots.append((item, sample, None, warnings))
+    results = iter(judge_samples(samples, engine, config)) if samples else iter(())
+    records = []
+    for item, sample, error, warnings in slots:
+        if sample is None:
+            records.append(output_record(item.record, item.line, None, error, []))
+            continue
+        result = next(results)
+        if isinstance(result, DataError):
+            records.append(output_record(item.record, item.line, None, f"{input_path}:{item.line}: {result}", warnings))
+        else:
+            records.append(output_record(item.record, item.line, result, None, warnings))
+    return records

@@ -1,0 +1,79 @@
+"""Compute a :class:`MetricReport` from verdicts, then render it. Computing and rendering are separate."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from judgeforge.metrics.agreement import OnParseFailure, compute_agreement
+from judgeforge.metrics.consistency import compute_consistency
+from judgeforge.records import MetricReport
+
+_NAMES = {0: "tie", 1: "answer 1", 2: "answer 2"}
+
+
+def compute_report(
+    gold: Sequence[int],
+    pred: Sequence[int | None],
+    pred_swapped: Sequence[int | None] | None = None,
+    on_parse_failure: OnParseFailure = "wrong",
+) -> MetricReport:
+    """All judge metrics in one report.
+
+    Args:
+        gold: gold verdicts (0 tie, 1, 2).
+        pred: predicted verdicts in the original order; ``None`` = parse failure.
+        pred_swapped: verdicts of the swapped prompts mapped back to the original order, if the
+            judge ran in both orders.
+        on_parse_failure: ``wrong`` (default), ``tie`` (PandaLM/JudgeLM's convention) or ``skip``.
+
+    Returns:
+        The report; ``n_parse_failed`` counts failures over both orders.
+    """
+    agreement = compute_agreement(gold, pred, on_parse_failure)
+    metrics: dict[str, float | None] = {
+        k: v for k, v in agreement.items() if k not in ("labels", "confusion")  # type: ignore[misc]
+    }
+    n_failed = sum(p is None for p in pred)
+    if pred_swapped is not None:
+        metrics.update(compute_consistency(pred, pred_swapped, gold))
+        n_failed += sum(p is None for p in pred_swapped)
+    metrics["parse_failure_rate"] = n_failed / (len(pred) * (2 if pred_swapped is not None else 1) or 1)
+    return MetricReport(
+        n=len(gold),
+        n_parse_failed=n_failed,
+        metrics={k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in metrics.items()},
+        labels=agreement["labels"],  # type: ignore[arg-type]
+        confusion=agreement["confusion"],  # type: ignore[arg-type]
+        config={"on_parse_failure": on_parse_failure, "swapped": pred_swapped is not None},
+    )
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f}"
+
+
+def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
+    """Render a report as a Markdown table (percentages), with the confusion matrix below it."""
+    m = report.metrics
+    rows = [
+        ("records", str(report.n)),
+        ("parse failures", f"{report.n_parse_failed} ({_pct(m.get('parse_failure_rate'))}%)"),
+        ("agreement (accuracy)", f"{_pct(m['agreement'])}  [95% CI {_pct(m['agreement_ci_low'])}-{_pct(m['agreement_ci_high'])}]"),
+        ("macro precision", _pct(m["precision"])),
+        ("macro recall", _pct(m["recall"])),
+        ("macro F1", _pct(m["f1"])),
+    ]
+    for key, name in [("consistency", "swap consistency"), ("strict_agreement", "strict agreement (both orders)"),
+                      ("prefer_first", "prefers first position"), ("prefer_second", "prefers second position"),
+                      ("delta_bias", "delta bias"), ("total_bias", "total bias")]:
+        if key in m:
+            rows.append((name, _pct(m[key])))
+    lines = [f"### {title}", "", "| metric | value (%) |", "|---|---|", *[f"| {a} | {b} |" for a, b in rows]]
+    if report.confusion:
+        header = " | ".join(f"pred {_NAMES.get(c, c)}" for c in report.labels)
+        lines += ["", f"| gold \\ pred | {header} |", "|---" * (len(report.labels) + 1) + "|"]
+        for c, row in zip(report.labels, report.confusion):
+            lines.append(f"| {_NAMES.get(c, c)} | " + " | ".join(map(str, row)) + " |")
+    lines.append(f"\nParse failures counted as: {report.config['on_parse_failure']}.")
+    return "\n".join(lines)
