@@ -93,6 +93,8 @@ class Generation(BaseModel):
     """Wall time of the batch this prompt ran in, in seconds."""
     error: str | None = None
     """The engine's error message when ``finish_reason`` is ``error``."""
+    first_token_logprobs: dict[str, float] | None = None
+    """Log-probabilities of the most likely first tokens (when asked for with ``top_logprobs``)."""
 
 
 class Judgment(BaseModel):
@@ -108,6 +110,9 @@ class Judgment(BaseModel):
     """One score per answer, in the order the answers had in the *original* sample."""
     label: int | None = None
     """Verdict derived from ``scores`` (0 tie, k = answer k best), in the original order."""
+    probs: dict[int, float] | None = None
+    """Probability of each verdict (0 tie, 1, 2) in the original order, read from the judge's
+    first-token distribution (verdict templates only)."""
     raw: str = ""
     """The judge's raw output."""
     parse_error: str | None = None
@@ -144,6 +149,10 @@ class Verdict(BaseModel):
     """Final scores in the original answer order: the mean over the orders that parsed."""
     label: int | None = None
     """Final verdict from ``scores``; ``None`` when no order parsed."""
+    probs: dict[int, float] | None = None
+    """Verdict probabilities averaged over the orders, when the judge gives them."""
+    confidence: float | None = None
+    """Probability of the final verdict (from ``probs``)."""
     consistent: bool | None = None
     """Both orders gave the same verdict (``None`` without swap or when an order failed)."""
     status: Status = "ok"

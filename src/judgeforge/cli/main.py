@@ -25,7 +25,9 @@ out = Console()
 
 @app.command()
 def prepare(
-    answers: Annotated[list[Path], typer.Argument(help="Two or more JudgeLM answer files (question_id, question_body, text).")],
+    answers: Annotated[
+        list[Path], typer.Argument(help="Two or more JudgeLM answer files (question_id, question_body, text).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the judge samples (JSONL).")],
     reference: Annotated[Path | None, typer.Option(help="A file of reference answers (question_id, text).")] = None,
 ) -> None:
@@ -40,21 +42,45 @@ def prepare(
 
 def _progress_bar() -> Progress:
     return Progress(
-        TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[rate]}"), console=console, transient=False,
+        TextColumn("judging"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=console,
+        transient=False,
     )
 
 
-def _run_judge(input: Path, output: Path, model: str | None, engine: str, mode: str, swap: bool,
-               reference: bool, template: str | None, template_family: str, batch_size: int,
-               max_new_tokens: int, limit: int | None, resume: bool, max_prompt_tokens: int | None) -> None:
+def _run_judge(
+    input: Path,
+    output: Path,
+    model: str | None,
+    engine: str,
+    mode: str,
+    swap: bool,
+    reference: bool,
+    template: str | None,
+    template_family: str,
+    batch_size: int,
+    max_new_tokens: int,
+    limit: int | None,
+    resume: bool,
+    max_prompt_tokens: int | None,
+) -> None:
     from judgeforge.defaults import default_model
     from judgeforge.engines import create_engine
     from judgeforge.judging.run import JudgeConfig, judge_file
 
-    config = JudgeConfig(template_family=template_family, template=template, with_reference=reference,
-                         mode=mode, max_new_tokens=max_new_tokens, swap=swap,  # type: ignore[arg-type]
-                         chunk_size=max(batch_size * 4, 16))
+    config = JudgeConfig(
+        template_family=template_family,
+        template=template,
+        with_reference=reference,
+        mode=mode,
+        max_new_tokens=max_new_tokens,
+        swap=swap,  # type: ignore[arg-type]
+        chunk_size=max(batch_size * 4, 16),
+    )
     kwargs: dict = {}
     if engine == "hf":
         kwargs = {"model": model or default_model(), "batch_size": batch_size, "max_prompt_tokens": max_prompt_tokens}
@@ -76,8 +102,10 @@ def _run_judge(input: Path, output: Path, model: str | None, engine: str, mode: 
     judge_engine.close()
     elapsed = time.perf_counter() - start
     judged = summary.total - summary.skipped_done
-    console.print(f"{summary.total} records ({summary.skipped_done} already done) in {elapsed:.1f}s "
-                  f"({judged / max(elapsed, 1e-9):.2f} samples/s); statuses: {dict(summary.statuses)}; output: {output}")
+    console.print(
+        f"{summary.total} records ({summary.skipped_done} already done) in {elapsed:.1f}s "
+        f"({judged / max(elapsed, 1e-9):.2f} samples/s); statuses: {dict(summary.statuses)}; output: {output}"
+    )
 
 
 Mode = Literal["fast", "full"]
@@ -87,30 +115,57 @@ Mode = Literal["fast", "full"]
 def judge(
     input: Annotated[Path, typer.Argument(help="Judge samples (JSONL; canonical / JudgeLM field names).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output JSONL: one record per input record.")],
-    model: Annotated[str | None, typer.Option(help="Model: 'smollm2', a model or adapter folder, a .gguf file. Default: the shipped judge.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model: 'smollm2', a model or adapter folder, a .gguf file. Default: the shipped judge."),
+    ] = None,
     engine: Annotated[str, typer.Option(help="Engine: hf or mock.")] = "hf",
     mode: Annotated[str, typer.Option(help="fast: scores only; full: scores and explanation.")] = "full",
     swap: Annotated[bool, typer.Option(help="Judge pairs in both answer orders and combine them.")] = False,
     reference: Annotated[bool, typer.Option(help="Show reference answers to the judge when samples have them.")] = True,
     template: Annotated[str | None, typer.Option(help="A template id or YAML path for every sample.")] = None,
-    template_family: Annotated[str, typer.Option(help="judgeforge or judgelm (JudgeLM's released prompt).")] = "judgeforge",
+    template_family: Annotated[
+        str, typer.Option(help="judgeforge or judgelm (JudgeLM's released prompt).")
+    ] = "judgeforge",
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 8,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation budget in full mode.")] = 256,
-    max_prompt_tokens: Annotated[int | None, typer.Option(help="Truncate answers of longer prompts (default: model context - 512).")] = None,
+    max_prompt_tokens: Annotated[
+        int | None, typer.Option(help="Truncate answers of longer prompts (default: model context - 512).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Judge only the first N records.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run into the same output.")] = False,
 ) -> None:
     """Judge samples with an LLM judge."""
-    _run_judge(input, output, model, engine, mode, swap, reference, template, template_family, batch_size,
-               max_new_tokens, limit, resume, max_prompt_tokens)
+    _run_judge(
+        input,
+        output,
+        model,
+        engine,
+        mode,
+        swap,
+        reference,
+        template,
+        template_family,
+        batch_size,
+        max_new_tokens,
+        limit,
+        resume,
+        max_prompt_tokens,
+    )
 
 
 @app.command("eval")
 def eval_(
     gold: Annotated[Path, typer.Option(help="Gold records: question_id with label (0/1/2), score or text.")],
-    pred: Annotated[Path, typer.Option(help="Predictions: question_id with pred_label, pred_score, pred_text or label.")],
-    pred_swapped: Annotated[Path | None, typer.Option(help="Predictions on answer-swapped prompts, as the judge saw them.")] = None,
-    on_parse_failure: Annotated[str, typer.Option(help="Count unparseable predictions as wrong, tie (PandaLM/JudgeLM) or skip.")] = "wrong",
+    pred: Annotated[
+        Path, typer.Option(help="Predictions: question_id with pred_label, pred_score, pred_text or label.")
+    ],
+    pred_swapped: Annotated[
+        Path | None, typer.Option(help="Predictions on answer-swapped prompts, as the judge saw them.")
+    ] = None,
+    on_parse_failure: Annotated[
+        str, typer.Option(help="Count unparseable predictions as wrong, tie (PandaLM/JudgeLM) or skip.")
+    ] = "wrong",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
 ) -> None:
     """Measure a judge against gold labels: agreement, macro P/R/F1, consistency, bias."""
@@ -121,10 +176,45 @@ def eval_(
         raise typer.BadParameter("must be wrong, tie or skip", param_hint="--on-parse-failure")
     report = evaluate_files(gold, pred, pred_swapped, on_parse_failure)  # type: ignore[arg-type]
     if as_json:
-        out.print_json(json.dumps({"n": report.n, "n_parse_failed": report.n_parse_failed, **report.metrics,
-                                   "labels": report.labels, "confusion": report.confusion, "config": report.config}))
+        out.print_json(
+            json.dumps(
+                {
+                    "n": report.n,
+                    "n_parse_failed": report.n_parse_failed,
+                    **report.metrics,
+                    "labels": report.labels,
+                    "confusion": report.confusion,
+                    "config": report.config,
+                }
+            )
+        )
     else:
         out.print(Markdown(to_markdown(report, f"{pred.name} vs {gold.name}")))
+
+
+@app.command()
+def train(
+    config: Annotated[Path | None, typer.Option(help="A YAML training config (see configs/train/).")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config field: --set learning_rate=1e-4.")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint in output_dir.")] = False,
+) -> None:
+    """Fine-tune a judge (LoRA by default) on judge samples; the loss is on the judgment only."""
+    from judgeforge.training.config import TrainConfig
+
+    cfg = TrainConfig.from_yaml(config) if config else TrainConfig()
+    overrides = {}
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected key=value, got {item!r}", param_hint="--set")
+        overrides[key.strip()] = value
+    cfg = cfg.with_overrides(overrides, where="--set")
+    from judgeforge.training.sft import train as run_training
+
+    final = run_training(cfg, resume=resume)
+    console.print(f"saved the judge to {final}; use it with: judgeforge judge INPUT -o OUT --model {final}")
 
 
 @app.command()

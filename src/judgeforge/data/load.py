@@ -137,7 +137,9 @@ def sample_from_record(record: dict[str, Any], where: str) -> JudgeSample:
     if isinstance(reference, dict):
         reference = _string(reference, "text", f"{where}: reference")
     elif reference is not None and not isinstance(reference, str):
-        raise DataError(f"{where}: field 'reference' must be {{\"text\": ...}} or a string, got {_type_name(reference)}")
+        raise DataError(
+            f"{where}: field 'reference' must be {{\"text\": ...}} or a string, got {_type_name(reference)}"
+        )
 
     label = record.get("label")
     if label is not None and (isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= len(answers)):

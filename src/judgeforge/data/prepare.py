@@ -28,7 +28,9 @@ def _read_answers(path: Path) -> dict[str, dict[str, Any]]:
         qid = rec.get("question_id")
         if isinstance(qid, bool) or not isinstance(qid, (str, int)):
             raise DataError(f"{where}: field 'question_id' must be a string or integer")
-        text = rec.get("text", (rec.get("reference") or {}).get("text") if isinstance(rec.get("reference"), dict) else None)
+        text = rec.get(
+            "text", (rec.get("reference") or {}).get("text") if isinstance(rec.get("reference"), dict) else None
+        )
         if not isinstance(text, str):
             raise DataError(f"{where}: field 'text' (the answer) must be a string")
         if str(qid) in answers:

@@ -19,6 +19,8 @@ class GenerationParams:
     """0 means greedy decoding (the default: judgments should be reproducible)."""
     stop: tuple[str, ...] = ()
     """Generation ends at the first of these strings, which is not included in the text."""
+    top_logprobs: int = 0
+    """Also return the log-probabilities of this many most likely *first* tokens (0: none)."""
     seed: int = 0
     """Random seed for sampling when ``temperature > 0``."""
 

@@ -88,6 +88,7 @@ def load_model(
             raise EngineError(f"model file {gguf} does not exist")
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         lm = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, **kwargs)
+        _forget_gguf_origin(lm)
     elif (path / "adapter_config.json").is_file():
         from peft import PeftModel
 
@@ -110,6 +111,16 @@ def load_model(
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"  # decoder-only batches are padded on the left for generation
     return lm.to(device).eval(), tokenizer
+
+
+def _forget_gguf_origin(lm: PreTrainedModel) -> None:
+    """transformers dequantizes GGUF weights into ordinary tensors but keeps the model marked as
+    quantized, which makes the Trainer refuse it and ``save_pretrained`` write a config that
+    points at the GGUF file. The weights are plain, so drop the mark."""
+    lm.hf_quantizer = None
+    lm.is_quantized = False
+    if hasattr(lm.config, "quantization_config"):
+        del lm.config.quantization_config
 
 
 class HFEngine:
@@ -140,7 +151,8 @@ class HFEngine:
         self.model, self.tokenizer = load_model(model, resolve_dtype(dtype, self.device), self.device)
         self.batch_size = batch_size
         context = int(getattr(self.model.config, "max_position_embeddings", 2048))
-        self.max_prompt_tokens = min(max_prompt_tokens or context, context - 512) if context > 1024 else context // 2
+        # leave room to generate: 512 tokens, or half the context of a small model
+        self.max_prompt_tokens = max_prompt_tokens or max(context - 512, context // 2)
 
     def _texts(self, prompts: Sequence[Prompt]) -> list[str]:
         return [prompt_text(p, self.tokenizer) for p in prompts]
@@ -150,24 +162,37 @@ class HFEngine:
         return [len(ids) for ids in enc]
 
     @torch.inference_mode()
-    def _generate_batch(self, texts: list[str], params: GenerationParams) -> list[tuple[str, str, int, int]]:
+    def _generate_batch(self, texts: list[str], params: GenerationParams) -> list[tuple[Any, ...]]:
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "do_sample": params.temperature > 0,
-                                  "pad_token_id": self.tokenizer.pad_token_id}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": params.temperature > 0,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if params.temperature > 0:
             torch.manual_seed(params.seed)
             kwargs["temperature"] = params.temperature
         if params.stop:
             kwargs |= {"stop_strings": list(params.stop), "tokenizer": self.tokenizer}
+        if params.top_logprobs:
+            kwargs |= {"output_scores": True, "return_dict_in_generate": True}
         out = self.model.generate(**enc, **kwargs)
-        new = out[:, enc["input_ids"].shape[1]:]
+        sequences = out.sequences if params.top_logprobs else out
+        new = sequences[:, enc["input_ids"].shape[1] :]
+        first: list[dict[str, float] | None] = [None] * len(texts)
+        if params.top_logprobs:
+            top = torch.log_softmax(out.scores[0].float(), dim=-1).topk(params.top_logprobs, dim=-1)
+            first = [
+                {self.tokenizer.decode([int(t)]): float(v) for t, v in zip(ids, vals)}
+                for ids, vals in zip(top.indices, top.values)
+            ]
         results = []
-        for row, mask in zip(new, enc["attention_mask"]):
+        for row, mask, logprobs in zip(new, enc["attention_mask"], first):
             ids = row[row != self.tokenizer.pad_token_id] if self.tokenizer.pad_token_id is not None else row
             text = self.tokenizer.decode(ids, skip_special_tokens=True)
             text, stopped = cut_at_stop(text, params.stop)
             ended = stopped or bool((row == self.tokenizer.eos_token_id).any())
-            results.append((text, "stop" if ended else "length", int(mask.sum()), len(ids)))
+            results.append((text, "stop" if ended else "length", int(mask.sum()), len(ids), logprobs))
         return results
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
@@ -183,17 +208,28 @@ class HFEngine:
                 results = self._generate_batch([texts[i] for i in idx], params)
             except (RuntimeError, ValueError) as e:
                 if len(idx) == 1:
-                    out[idx[0]] = Generation(sample_id=prompts[idx[0]].sample_id, text="", finish_reason="error",
-                                             error=f"{type(e).__name__}: {e}")
+                    out[idx[0]] = Generation(
+                        sample_id=prompts[idx[0]].sample_id,
+                        text="",
+                        finish_reason="error",
+                        error=f"{type(e).__name__}: {e}",
+                    )
                     continue
                 logger.warning("batch of %d failed (%s); retrying one prompt at a time", len(idx), e)
                 for i in idx:
                     out[i] = self.generate([prompts[i]], params)[0]
                 continue
             latency = time.perf_counter() - t0
-            for i, (text, finish, n_prompt, n_new) in zip(idx, results):
-                out[i] = Generation(sample_id=prompts[i].sample_id, text=text, finish_reason=finish,  # type: ignore[arg-type]
-                                    num_prompt_tokens=n_prompt, num_tokens=n_new, latency_s=latency)
+            for i, (text, finish, n_prompt, n_new, logprobs) in zip(idx, results):
+                out[i] = Generation(
+                    sample_id=prompts[i].sample_id,
+                    text=text,
+                    finish_reason=finish,
+                    num_prompt_tokens=n_prompt,
+                    num_tokens=n_new,
+                    latency_s=latency,
+                    first_token_logprobs=logprobs,
+                )
         return [g for g in out if g is not None]
 
     def close(self) -> None:

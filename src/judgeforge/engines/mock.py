@@ -51,8 +51,15 @@ class MockEngine:
             finish = "stop"
             if len(words) > params.max_new_tokens:
                 text, finish = " ".join(words[: params.max_new_tokens]), "length"
-            out.append(Generation(sample_id=p.sample_id, text=text, finish_reason=finish,
-                                  num_prompt_tokens=n, num_tokens=min(len(words), params.max_new_tokens)))
+            out.append(
+                Generation(
+                    sample_id=p.sample_id,
+                    text=text,
+                    finish_reason=finish,
+                    num_prompt_tokens=n,
+                    num_tokens=min(len(words), params.max_new_tokens),
+                )
+            )
         return out
 
     def count_tokens(self, prompts: Sequence[Prompt]) -> list[int]:

@@ -97,7 +97,9 @@ def evaluate_files(
     if swapped is not None:
         missing = [q for q in ids if q not in swapped]
         if missing:
-            raise DataError(f"{pred_swapped_path}: no prediction for question_id {missing[0]!r} ({len(missing)} missing)")
+            raise DataError(
+                f"{pred_swapped_path}: no prediction for question_id {missing[0]!r} ({len(missing)} missing)"
+            )
         p = [pred_label(preds[q][1], preds[q][0]) for q in ids]
         ps = [_flip(pred_label(swapped[q][1], swapped[q][0])) for q in ids]
     elif all("pred_label_swapped" in preds[q][1] for q in ids):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +16,7 @@ from judgeforge.data.augment import swap as swap_answers
 from judgeforge.data.load import answer_fields, iter_jsonl, sample_from_record, sample_warnings
 from judgeforge.engines.base import Engine, GenerationParams
 from judgeforge.errors import ConfigError, DataError
-from judgeforge.judging.parse import label_from_scores, parse_scores
+from judgeforge.judging.parse import first_line, label_from_scores, parse_scores, parse_verdict
 from judgeforge.prompts.render import default_template_id, get_template, render_prompt
 from judgeforge.records import Generation, JudgeSample, Judgment, Prompt, Verdict
 
@@ -26,10 +27,7 @@ TRUNCATION_MARK = " [...]"
 
 @dataclass(frozen=True)
 class JudgeConfig:
-    """How to judge.
-
-    > Prompting
-    """
+    """How to judge: prompting, decoding and the batching of a file job."""
 
     template_family: str = "judgeforge"
     """``judgeforge`` (``judgeforge-pair``/``-single``/``-multi`` by sample kind) or ``judgelm``."""
@@ -37,14 +35,12 @@ class JudgeConfig:
     """A template id or YAML path that overrides ``template_family`` for every sample."""
     with_reference: bool = True
     """Show the sample's reference answer to the judge when it has one."""
-    # > Decoding
     mode: Literal["fast", "full"] = "full"
     """``fast``: scores only (stop at the first newline, JudgeLM's fast eval); ``full``: with explanation."""
     max_new_tokens: int = 256
     """Generation budget in full mode (fast mode needs only a few tokens)."""
     swap: bool = False
     """Also judge with the answers in reversed order (pairs only) and combine both orders."""
-    # > Job
     chunk_size: int = 64
     """Samples per engine call and per write to the output file (what a kill can lose and redo)."""
 
@@ -56,9 +52,10 @@ class JudgeConfig:
 
     @property
     def params(self) -> GenerationParams:
+        # first-token log-probabilities are nearly free and give verdict templates their probabilities
         if self.mode == "fast":
-            return GenerationParams(max_new_tokens=16, stop=("\n",))
-        return GenerationParams(max_new_tokens=self.max_new_tokens)
+            return GenerationParams(max_new_tokens=16, stop=("\n",), top_logprobs=20)
+        return GenerationParams(max_new_tokens=self.max_new_tokens, top_logprobs=20)
 
 
 def _shorten(text: str, ratio: float) -> str:
@@ -66,24 +63,29 @@ def _shorten(text: str, ratio: float) -> str:
     return text if keep >= len(text) else text[:keep] + TRUNCATION_MARK
 
 
-def _fit(sample: JudgeSample, prompt: Prompt, n_tokens: int, engine: Engine, config: JudgeConfig) -> tuple[Prompt, bool]:
+def _fit(
+    sample: JudgeSample, prompt: Prompt, n_tokens: int, engine: Engine, config: JudgeConfig
+) -> tuple[Prompt, bool]:
     """Shorten the answers (and reference) of a prompt that is too long; the instructions stay whole."""
     limit = engine.max_prompt_tokens
     if n_tokens <= limit:
         return prompt, False
     template = _template_for(sample, config)
-    bare = sample.model_copy(update={"answers": [""] * len(sample.answers),
-                                     "reference": "" if sample.reference is not None else None})
+    bare = sample.model_copy(
+        update={"answers": [""] * len(sample.answers), "reference": "" if sample.reference is not None else None}
+    )
     fixed = engine.count_tokens([render_prompt(bare, template)])[0]
     if fixed + 8 * len(sample.answers) > limit:
         raise DataError(f"the question and instructions alone take {fixed} tokens, over the model's limit of {limit}")
     ratio = (limit - fixed) / max(n_tokens - fixed, 1)
     for _ in range(6):  # characters are not tokens: shrink until it fits
         ratio *= 0.95
-        short = sample.model_copy(update={
-            "answers": [_shorten(a, ratio) for a in sample.answers],
-            "reference": _shorten(sample.reference, ratio) if sample.reference else sample.reference,
-        })
+        short = sample.model_copy(
+            update={
+                "answers": [_shorten(a, ratio) for a in sample.answers],
+                "reference": _shorten(sample.reference, ratio) if sample.reference else sample.reference,
+            }
+        )
         prompt = render_prompt(short, template)
         if engine.count_tokens([prompt])[0] <= limit:
             return prompt, True
@@ -104,31 +106,79 @@ def _views(sample: JudgeSample, config: JudgeConfig) -> list[tuple[JudgeSample, 
     return views
 
 
-def _to_judgment(gen: Generation, n_answers: int, swapped: bool) -> Judgment:
+_VERDICT_TOKENS = {"1": 1, "2": 2, "tie": 0}
+
+
+def verdict_probs(logprobs: dict[str, float] | None) -> dict[int, float] | None:
+    """Probabilities of the verdicts tie/1/2 from first-token log-probabilities, renormalised over them."""
+    if not logprobs:
+        return None
+    mass = {0: 0.0, 1: 0.0, 2: 0.0}
+    for token, lp in logprobs.items():
+        if (v := _VERDICT_TOKENS.get(token.strip().lower())) is not None:
+            mass[v] += math.exp(lp)
+    total = sum(mass.values())
+    return {k: v / total for k, v in mass.items()} if total > 0 else None
+
+
+def _flip(label: int | None) -> int | None:
+    return 3 - label if label in (1, 2) else label
+
+
+def _to_judgment(gen: Generation, n_answers: int, swapped: bool, output: str) -> Judgment:
+    """Parse one generation; scores, verdict and probabilities come back in the original answer order."""
     if gen.finish_reason == "error":
         return Judgment(sample_id=gen.sample_id, raw="", parse_error=f"engine error: {gen.error}", swapped=swapped)
+    head = repr(first_line(gen.text)[:80])
+    if output == "verdict":
+        label = parse_verdict(gen.text)
+        probs = verdict_probs(gen.first_token_logprobs)
+        if swapped:
+            label = _flip(label)
+            probs = {_flip(k): v for k, v in probs.items()} if probs else None  # type: ignore[misc]
+        error = None if label is not None else f"first line is not a verdict (1, 2 or tie): {head}"
+        return Judgment(
+            sample_id=gen.sample_id, raw=gen.text, label=label, probs=probs, swapped=swapped, parse_error=error
+        )
     scores = parse_scores(gen.text, n_answers)
     if scores is None:
-        head = gen.text.strip().splitlines()[0][:80] if gen.text.strip() else ""
-        return Judgment(sample_id=gen.sample_id, raw=gen.text, swapped=swapped,
-                        parse_error=f"first line is not {n_answers} scores from 0 to 10: {head!r}")
+        return Judgment(
+            sample_id=gen.sample_id,
+            raw=gen.text,
+            swapped=swapped,
+            parse_error=f"first line is not {n_answers} scores from 0 to 10: {head}",
+        )
     if swapped:
         scores = scores[::-1]
-    return Judgment(sample_id=gen.sample_id, raw=gen.text, scores=scores, label=label_from_scores(scores), swapped=swapped)
+    return Judgment(
+        sample_id=gen.sample_id, raw=gen.text, scores=scores, label=label_from_scores(scores), swapped=swapped
+    )
 
 
 def _combine(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verdict:
-    parsed = [j for j in judgments if j.scores is not None]
+    """One verdict from the judgments of each order; averaging them cancels a position preference."""
+    parsed = [j for j in judgments if j.label is not None]
     errors = [("swapped order: " if j.swapped else "") + (j.parse_error or "") for j in judgments if j.parse_error]
     consistent = judgments[0].label == judgments[1].label if len(judgments) == 2 and len(parsed) == 2 else None
+    common = {
+        "sample_id": sample_id,
+        "judgments": judgments,
+        "consistent": consistent,
+        "truncated": truncated,
+        "error": "; ".join(errors) or None,
+    }
     if not parsed:
-        engine_failed = all(j.parse_error and j.parse_error.startswith("engine error") for j in judgments)
-        return Verdict(sample_id=sample_id, judgments=judgments, status="engine_error" if engine_failed else "parse_failed",
-                       error="; ".join(errors), truncated=truncated)
-    # The debiased verdict: average the orders' scores, so a position preference cancels out.
-    scores = [sum(s) / len(parsed) for s in zip(*(j.scores for j in parsed if j.scores))]
-    return Verdict(sample_id=sample_id, judgments=judgments, scores=scores, label=label_from_scores(scores),
-                   consistent=consistent, error="; ".join(errors) or None, truncated=truncated)
+        engine_failed = all((j.parse_error or "").startswith("engine error") for j in judgments)
+        return Verdict(**common, status="engine_error" if engine_failed else "parse_failed")
+    if all(j.probs for j in parsed):
+        probs = {k: sum(j.probs[k] for j in parsed) / len(parsed) for k in (0, 1, 2)}  # type: ignore[index]
+        label = max(probs, key=probs.__getitem__)
+        return Verdict(**common, probs=probs, label=label, confidence=probs[label])
+    if all(j.scores for j in parsed):
+        scores = [sum(s) / len(parsed) for s in zip(*(j.scores for j in parsed if j.scores))]
+        return Verdict(**common, scores=scores, label=label_from_scores(scores))
+    labels = {j.label for j in parsed}
+    return Verdict(**common, label=labels.pop() if len(labels) == 1 else 0)
 
 
 def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeConfig) -> list[Verdict | DataError]:
@@ -145,8 +195,11 @@ def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeC
     """
     jobs: list[tuple[int, Prompt, bool, bool]] = []  # (sample index, prompt, swapped, truncated)
     failures: dict[int, DataError] = {}
-    rendered = [(i, view, swapped, render_prompt(view, _template_for(view, config)))
-                for i, s in enumerate(samples) for view, swapped in _views(s, config)]
+    rendered = [
+        (i, view, swapped, render_prompt(view, _template_for(view, config)))
+        for i, s in enumerate(samples)
+        for view, swapped in _views(s, config)
+    ]
     counts = engine.count_tokens([p for *_, p in rendered])
     for (i, view, swapped, prompt), n in zip(rendered, counts):
         try:
@@ -159,7 +212,8 @@ def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeC
     generations = engine.generate([p for _, p, _, _ in jobs], config.params)
     per_sample: dict[int, list[tuple[Judgment, bool]]] = {}
     for (i, _, swapped, truncated), gen in zip(jobs, generations):
-        per_sample.setdefault(i, []).append((_to_judgment(gen, len(samples[i].answers), swapped), truncated))
+        output = _template_for(samples[i], config).output
+        per_sample.setdefault(i, []).append((_to_judgment(gen, len(samples[i].answers), swapped, output), truncated))
     out: list[Verdict | DataError] = []
     for i, s in enumerate(samples):
         if i in failures:
@@ -185,8 +239,9 @@ class RunSummary:
     """Output records by status, over the whole output file."""
 
 
-def output_record(record: dict[str, Any] | None, line: int, verdict: Verdict | None, error: str | None,
-                  warnings: list[str]) -> dict[str, Any]:
+def output_record(
+    record: dict[str, Any] | None, line: int, verdict: Verdict | None, error: str | None, warnings: list[str]
+) -> dict[str, Any]:
     """The output line for one input line: its fields, plus ``input_line``, predictions and ``status``."""
     out: dict[str, Any] = dict(record or {})
     out["input_line"] = line
@@ -197,10 +252,17 @@ def output_record(record: dict[str, Any] | None, line: int, verdict: Verdict | N
     out["pred_text"] = first.raw
     if len(verdict.judgments) == 2:
         second = verdict.judgments[1]
-        out |= {"pred_text_swapped": second.raw,
-                "pred_score_original": first.scores, "pred_label_original": first.label,
-                "pred_score_swapped": second.scores, "pred_label_swapped": second.label,
-                "consistent": verdict.consistent}
+        out |= {
+            "pred_text_swapped": second.raw,
+            "pred_score_original": first.scores,
+            "pred_label_original": first.label,
+            "pred_score_swapped": second.scores,
+            "pred_label_swapped": second.label,
+            "consistent": verdict.consistent,
+        }
+    if verdict.probs is not None:
+        out["pred_probs"] = {str(k): round(v, 6) for k, v in verdict.probs.items()}
+        out["pred_confidence"] = round(verdict.confidence or 0.0, 6)
     out |= {"pred_score": verdict.scores, "pred_label": verdict.label, "status": verdict.status}
     if verdict.error:
         out["error"] = verdict.error

@@ -69,14 +69,20 @@ def compute_agreement(
     g, p = resolve_failures(gold, pred, on_parse_failure)
     if g.size == 0:  # nothing to compare: every metric is undefined, not zero
         nan = float("nan")
-        return {"agreement": nan, "agreement_ci_low": nan, "agreement_ci_high": nan,
-                "precision": nan, "recall": nan, "f1": nan, "labels": [], "confusion": []}
+        return {
+            "agreement": nan,
+            "agreement_ci_low": nan,
+            "agreement_ci_high": nan,
+            "precision": nan,
+            "recall": nan,
+            "f1": nan,
+            "labels": [],
+            "confusion": [],
+        }
     # The classes are those seen in gold or in valid predictions, as sklearn infers them; a
     # failure is never a class, so with "wrong" it lowers recall without adding a class to average.
     labels = sorted(set(g.tolist()) | set(p[p != FAILED].tolist()))
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        g, p, labels=labels, average="macro", zero_division=0
-    )
+    precision, recall, f1, _ = precision_recall_fscore_support(g, p, labels=labels, average="macro", zero_division=0)
     correct = (g == p).astype(float)
     low, high = bootstrap_ci(correct)
     return {

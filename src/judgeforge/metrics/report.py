@@ -32,7 +32,9 @@ def compute_report(
     """
     agreement = compute_agreement(gold, pred, on_parse_failure)
     metrics: dict[str, float | None] = {
-        k: v for k, v in agreement.items() if k not in ("labels", "confusion")  # type: ignore[misc]
+        k: v
+        for k, v in agreement.items()
+        if k not in ("labels", "confusion")  # type: ignore[misc]
     }
     n_failed = sum(p is None for p in pred)
     if pred_swapped is not None:
@@ -59,14 +61,22 @@ def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
     rows = [
         ("records", str(report.n)),
         ("parse failures", f"{report.n_parse_failed} ({_pct(m.get('parse_failure_rate'))}%)"),
-        ("agreement (accuracy)", f"{_pct(m['agreement'])}  [95% CI {_pct(m['agreement_ci_low'])}-{_pct(m['agreement_ci_high'])}]"),
+        (
+            "agreement (accuracy)",
+            f"{_pct(m['agreement'])}  [95% CI {_pct(m['agreement_ci_low'])}-{_pct(m['agreement_ci_high'])}]",
+        ),
         ("macro precision", _pct(m["precision"])),
         ("macro recall", _pct(m["recall"])),
         ("macro F1", _pct(m["f1"])),
     ]
-    for key, name in [("consistency", "swap consistency"), ("strict_agreement", "strict agreement (both orders)"),
-                      ("prefer_first", "prefers first position"), ("prefer_second", "prefers second position"),
-                      ("delta_bias", "delta bias"), ("total_bias", "total bias")]:
+    for key, name in [
+        ("consistency", "swap consistency"),
+        ("strict_agreement", "strict agreement (both orders)"),
+        ("prefer_first", "prefers first position"),
+        ("prefer_second", "prefers second position"),
+        ("delta_bias", "delta bias"),
+        ("total_bias", "total bias"),
+    ]:
         if key in m:
             rows.append((name, _pct(m[key])))
     lines = [f"### {title}", "", "| metric | value (%) |", "|---|---|", *[f"| {a} | {b} |" for a, b in rows]]

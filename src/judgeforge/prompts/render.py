@@ -36,6 +36,8 @@ class PromptTemplate:
     """System message, if any."""
     use_chat_template: bool = True
     """Format with the tokenizer's chat template (false for raw completion prompts)."""
+    output: str = "scores"
+    """What the first line of the judgment holds: ``scores`` (one per answer) or ``verdict`` (1, 2 or tie)."""
     description: str = ""
 
     @classmethod
@@ -49,6 +51,8 @@ class PromptTemplate:
         if missing:
             raise ConfigError(f"{path}: template is missing {sorted(missing)}")
         kinds = spec["kind"] if isinstance(spec["kind"], list) else [spec["kind"]]
+        if spec.get("output", "scores") not in ("scores", "verdict"):
+            raise ConfigError(f"{path}: 'output' must be scores or verdict, got {spec['output']!r}")
         try:
             _ENV.parse(spec["user"])
         except jinja2.TemplateSyntaxError as e:
@@ -59,6 +63,7 @@ class PromptTemplate:
             user=spec["user"],
             system=spec.get("system"),
             use_chat_template=bool(spec.get("use_chat_template", True)),
+            output=spec.get("output", "scores"),
             description=spec.get("description", ""),
         )
 

@@ -1,0 +1,1 @@
+"""Fine-tuning judges: configuration and supervised fine-tuning on the HF Trainer."""
