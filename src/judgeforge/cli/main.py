@@ -10,13 +10,17 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-import click
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from judgeforge.errors import JudgeforgeError
+from judgeforge.errors import ConfigError, DataError, JudgeforgeError
+
+try:  # recent typer vendors its own click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import ClickException
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train, run and evaluate LLM judges.")
 console = Console(stderr=True)
@@ -86,17 +90,19 @@ def _run_judge(
         kwargs = {"model": model or default_model(), "batch_size": batch_size, "max_prompt_tokens": max_prompt_tokens}
     elif model:
         kwargs = {"model": model}
+    if not input.is_file():  # fail before spending time on loading a model
+        raise DataError(f"{input}: no such file")
+    if output.exists() and not resume:
+        raise ConfigError(f"{output} exists: pass --resume to continue it, or choose another output")
     console.print(f"loading engine {engine!r} ({kwargs.get('model', 'no model')})")
     judge_engine = create_engine(engine, **kwargs)
     start = time.perf_counter()
     with _progress_bar() as bar:
         task = bar.add_task("judge", total=None, rate="")
-        done = 0
 
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            bar.update(task, advance=n, rate=f"{done / (time.perf_counter() - start):.2f} samples/s")
+        def advance(done: int, total: int) -> None:
+            rate = done / (time.perf_counter() - start)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.2f} samples/s")
 
         summary = judge_file(input, output, judge_engine, config, resume=resume, limit=limit, progress=advance)
     judge_engine.close()
@@ -237,14 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except JudgeforgeError as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
         return 1
-    except click.ClickException as e:
+    except ClickException as e:  # usage errors: bad option values, missing arguments
         e.show()
         return e.exit_code
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         return 130
     return 0
 

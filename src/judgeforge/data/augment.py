@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 
+from judgeforge.judging.parse import flip_label
 from judgeforge.records import JudgeSample
 
 # "Assistant 1" / "Answer 2" / "Output 1" and the like, as teacher explanations name the answers.
@@ -53,7 +54,7 @@ def swap(sample: JudgeSample) -> JudgeSample:
         update={
             "answers": sample.answers[::-1],
             "scores": sample.scores[::-1] if sample.scores else sample.scores,
-            "label": 3 - sample.label if sample.label in (1, 2) else sample.label,
+            "label": flip_label(sample.label),
             "judgment": _swap_judgment(sample.judgment) if sample.judgment else sample.judgment,
             "explanation": swap_names(sample.explanation) if sample.explanation else sample.explanation,
         }

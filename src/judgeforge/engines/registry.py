@@ -12,6 +12,7 @@ ENGINES: dict[str, tuple[str, str]] = {
     # name: (module:class, pip extra that provides its dependencies)
     "mock": ("judgeforge.engines.mock:MockEngine", ""),
     "hf": ("judgeforge.engines.hf:HFEngine", "hf"),
+    "openai": ("judgeforge.engines.openai_http:OpenAIEngine", "openai"),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from judgeforge.data.load import iter_jsonl
 from judgeforge.errors import DataError
-from judgeforge.judging.parse import label_from_scores, parse_scores, parse_verdict
+from judgeforge.judging.parse import flip_label, label_from_scores, parse_scores, parse_verdict
 from judgeforge.metrics.agreement import OnParseFailure
 from judgeforge.metrics.report import compute_report
 from judgeforge.records import MetricReport
@@ -61,10 +61,6 @@ def _read_keyed(path: Path) -> dict[str, tuple[str, dict[str, Any]]]:
     return table
 
 
-def _flip(label: int | None) -> int | None:
-    return 3 - label if label in (1, 2) else label
-
-
 def evaluate_files(
     gold_path: str | Path,
     pred_path: str | Path,
@@ -101,7 +97,7 @@ def evaluate_files(
                 f"{pred_swapped_path}: no prediction for question_id {missing[0]!r} ({len(missing)} missing)"
             )
         p = [pred_label(preds[q][1], preds[q][0]) for q in ids]
-        ps = [_flip(pred_label(swapped[q][1], swapped[q][0])) for q in ids]
+        ps = [flip_label(pred_label(swapped[q][1], swapped[q][0])) for q in ids]
     elif all("pred_label_swapped" in preds[q][1] for q in ids):
         p = [preds[q][1]["pred_label"] for q in ids]
         ps = [preds[q][1]["pred_label_swapped"] for q in ids]

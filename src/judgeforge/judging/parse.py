@@ -79,3 +79,8 @@ def label_from_scores(scores: list[float]) -> int:
     best = max(scores)
     winners = [i for i, s in enumerate(scores, start=1) if s == best]
     return winners[0] if len(winners) == 1 else 0
+
+
+def flip_label(label: int | None) -> int | None:
+    """The same verdict seen with the two answers swapped: 1 <-> 2; ties and ``None`` stay."""
+    return 3 - label if label in (1, 2) else label

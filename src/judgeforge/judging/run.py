@@ -16,7 +16,7 @@ from judgeforge.data.augment import swap as swap_answers
 from judgeforge.data.load import answer_fields, iter_jsonl, sample_from_record, sample_warnings
 from judgeforge.engines.base import Engine, GenerationParams
 from judgeforge.errors import ConfigError, DataError
-from judgeforge.judging.parse import first_line, label_from_scores, parse_scores, parse_verdict
+from judgeforge.judging.parse import first_line, flip_label, label_from_scores, parse_scores, parse_verdict
 from judgeforge.prompts.render import default_template_id, get_template, render_prompt
 from judgeforge.records import Generation, JudgeSample, Judgment, Prompt, Verdict
 
@@ -121,10 +121,6 @@ def verdict_probs(logprobs: dict[str, float] | None) -> dict[int, float] | None:
     return {k: v / total for k, v in mass.items()} if total > 0 else None
 
 
-def _flip(label: int | None) -> int | None:
-    return 3 - label if label in (1, 2) else label
-
-
 def _to_judgment(gen: Generation, n_answers: int, swapped: bool, output: str) -> Judgment:
     """Parse one generation; scores, verdict and probabilities come back in the original answer order."""
     if gen.finish_reason == "error":
@@ -134,8 +130,8 @@ def _to_judgment(gen: Generation, n_answers: int, swapped: bool, output: str) ->
         label = parse_verdict(gen.text)
         probs = verdict_probs(gen.first_token_logprobs)
         if swapped:
-            label = _flip(label)
-            probs = {_flip(k): v for k, v in probs.items()} if probs else None  # type: ignore[misc]
+            label = flip_label(label)
+            probs = {flip_label(k): v for k, v in probs.items()} if probs else None  # type: ignore[misc]
         error = None if label is not None else f"first line is not a verdict (1, 2 or tie): {head}"
         return Judgment(
             sample_id=gen.sample_id, raw=gen.text, label=label, probs=probs, swapped=swapped, parse_error=error
@@ -311,7 +307,7 @@ def judge_file(
     *,
     resume: bool = False,
     limit: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """Judge every record of a JSONL file into an output JSONL file, one output line per input line.
 
@@ -327,7 +323,7 @@ def judge_file(
         config: judging settings.
         resume: continue an interrupted job instead of refusing to overwrite.
         limit: judge only the first ``limit`` records.
-        progress: called with the number of records finished after each chunk.
+        progress: called after each chunk with (records finished in this run, records to do in this run).
 
     Returns:
         A :class:`RunSummary`.
@@ -340,16 +336,18 @@ def judge_file(
     if limit is not None:
         items = items[:limit]
     summary = RunSummary(total=len(items), skipped_done=sum(it.line in done for it in items))
-    todo = (it for it in items if it.line not in done)
+    todo = [it for it in items if it.line not in done]
+    finished = 0
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with open(output_path, "a", encoding="utf-8") as out:
-        for chunk in _chunks(todo, config.chunk_size):
+        for chunk in _chunks(iter(todo), config.chunk_size):
             records = _judge_chunk(chunk, input_path, engine, config)
             out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
             out.flush()
             os.fsync(out.fileno())
+            finished += len(chunk)
             if progress:
-                progress(len(chunk))
+                progress(finished, len(todo))
     final = [json.loads(line) for line in output_path.read_text(encoding="utf-8").splitlines()]
     final.sort(key=lambda r: r["input_line"])
     wanted = {it.line for it in items}

@@ -121,6 +121,13 @@ def collate(batch: list[dict[str, list[int]]], pad_id: int) -> dict[str, torch.T
     return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
+def _unwrap(model: Any) -> Any:
+    """The causal LM inside a PEFT model (LoRA layers stay in place), or the model itself."""
+    from peft import PeftModel
+
+    return model.get_base_model() if isinstance(model, PeftModel) else model
+
+
 def judgment_loss(model: Any, batch: dict[str, torch.Tensor], verdict_weight: float = 1.0) -> torch.Tensor:
     """Cross-entropy on the judgment tokens, with logits computed only at those positions.
 
@@ -129,7 +136,7 @@ def judgment_loss(model: Any, batch: dict[str, torch.Tensor], verdict_weight: fl
         batch: ``input_ids``, ``attention_mask`` and ``labels`` (-100 where no loss is taken).
         verdict_weight: weight of each sequence's first judgment token relative to the others.
     """
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = _unwrap(model)
     hidden = base.get_decoder()(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
     targets = batch["labels"][:, 1:]
     where = targets != IGNORE

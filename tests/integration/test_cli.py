@@ -1,0 +1,68 @@
+import json
+
+from judgeforge.cli.main import main
+
+from ..conftest import DATA
+
+
+def test_judge_then_eval_with_mock_engine(tmp_path, capsys):
+    out = tmp_path / "judged.jsonl"
+    argv = ["judge", str(DATA / "pairs.jsonl"), "-o", str(out), "--engine", "mock", "--swap", "--mode", "fast"]
+    assert main(argv) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 4 and all("pred_label_swapped" in r for r in records)
+    capsys.readouterr()
+    assert main(["eval", "--gold", str(DATA / "pairs.jsonl"), "--pred", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 4 and "consistency" in report and report["n_parse_failed"] == 8  # mock says "5 5"
+
+
+def test_rerun_without_resume_is_refused_with_one_line(tmp_path, capsys):
+    out = tmp_path / "judged.jsonl"
+    assert main(["judge", str(DATA / "pairs.jsonl"), "-o", str(out), "--engine", "mock"]) == 0
+    assert main(["judge", str(DATA / "pairs.jsonl"), "-o", str(out), "--engine", "mock"]) == 1
+    assert "--resume" in capsys.readouterr().err
+    assert main(["judge", str(DATA / "pairs.jsonl"), "-o", str(out), "--engine", "mock", "--resume"]) == 0
+    assert len(out.read_text().splitlines()) == 4
+
+
+def test_eval_with_a_separate_swapped_file(tmp_path, capsys):
+    gold = DATA / "pairs.jsonl"
+    pred = tmp_path / "p.jsonl"
+    swapped = tmp_path / "s.jsonl"
+    pred.write_text(
+        "".join(
+            json.dumps({"question_id": q, "pred_text": t}) + "\n"
+            for q, t in [("q1", "9 2"), ("q2", "3 8"), ("q3", "5 5"), ("q4", "garbage")]
+        )
+    )
+    # as the judge saw the swapped prompts: q1 consistent, q2 flips to answer 1, q3 consistent tie
+    swapped.write_text(
+        "".join(
+            json.dumps({"question_id": q, "pred_label": v}) + "\n"
+            for q, v in [("q1", 2), ("q2", 2), ("q3", 0), ("q4", 1)]
+        )
+    )
+    assert main(["eval", "--gold", str(gold), "--pred", str(pred), "--pred-swapped", str(swapped), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["agreement"] == 0.75 and r["consistency"] == 0.5 and r["n_parse_failed"] == 1
+
+
+def test_prepare_and_bad_arguments(tmp_path, capsys):
+    out = tmp_path / "pairs.jsonl"
+    argv = [
+        "prepare",
+        str(DATA / "answers_a.jsonl"),
+        str(DATA / "answers_b.jsonl"),
+        "-o",
+        str(out),
+        "--reference",
+        str(DATA / "references.jsonl"),
+    ]
+    assert main(argv) == 0
+    assert len(out.read_text().splitlines()) == 3
+    assert main(["eval", "--gold", str(out), "--pred", str(out), "--on-parse-failure", "maybe"]) == 2
+    assert main(["judge", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o.jsonl"), "--engine", "mock"]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert main(["train", "--set", "nonsense"]) == 2
