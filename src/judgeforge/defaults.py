@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -18,3 +19,16 @@ def base_dir() -> Path:
 def default_model() -> str:
     """The fine-tuned judge adapter shipped in the package if present, else the base SmolLM2 model."""
     return str(SHIPPED_JUDGE) if (SHIPPED_JUDGE / "adapter_config.json").is_file() else "smollm2"
+
+
+def trained_prompt_budget(model: str) -> int | None:
+    """The prompt length a judge trained by ``judgeforge train`` saw, or ``None`` for other models.
+
+    Answers were cut to ``max_answer_tokens`` each in training; judging with prompts of about the
+    same size (longer answers shortened, never the instructions) keeps the judge on the inputs it
+    knows, and bounds the cost of a sample.
+    """
+    info = Path(model) / "judgeforge_train.json"
+    if not info.is_file():
+        return None
+    return 2 * int(json.loads(info.read_text())["max_answer_tokens"]) + 512

@@ -72,7 +72,7 @@ def _run_judge(
     resume: bool,
     max_prompt_tokens: int | None,
 ) -> None:
-    from judgeforge.defaults import default_model
+    from judgeforge.defaults import default_model, trained_prompt_budget
     from judgeforge.engines import create_engine
     from judgeforge.judging.run import JudgeConfig, judge_file
 
@@ -87,7 +87,9 @@ def _run_judge(
     )
     kwargs: dict = {}
     if engine == "hf":
-        kwargs = {"model": model or default_model(), "batch_size": batch_size, "max_prompt_tokens": max_prompt_tokens}
+        model = model or default_model()
+        budget = max_prompt_tokens or trained_prompt_budget(model)
+        kwargs = {"model": model, "batch_size": batch_size, "max_prompt_tokens": budget}
     elif model:
         kwargs = {"model": model}
     if not input.is_file():  # fail before spending time on loading a model
@@ -136,7 +138,10 @@ def judge(
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 8,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation budget in full mode.")] = 256,
     max_prompt_tokens: Annotated[
-        int | None, typer.Option(help="Truncate answers of longer prompts (default: model context - 512).")
+        int | None,
+        typer.Option(
+            help="Shorten answers of longer prompts. Default: what a judgeforge-trained judge saw, else context - 512."
+        ),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Judge only the first N records.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run into the same output.")] = False,

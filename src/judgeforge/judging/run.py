@@ -50,12 +50,13 @@ class JudgeConfig:
         if self.chunk_size < 1:
             raise ConfigError(f"chunk_size must be >= 1, got {self.chunk_size}")
 
-    @property
-    def params(self) -> GenerationParams:
+    def params(self, output: str) -> GenerationParams:
+        """Decoding settings for a template's output kind (``scores`` or ``verdict``)."""
         # first-token log-probabilities are nearly free and give verdict templates their probabilities
-        if self.mode == "fast":
-            return GenerationParams(max_new_tokens=16, stop=("\n",), top_logprobs=20)
-        return GenerationParams(max_new_tokens=self.max_new_tokens, top_logprobs=20)
+        if self.mode == "full":
+            return GenerationParams(max_new_tokens=self.max_new_tokens, top_logprobs=20)
+        # fast mode stops at the end of the first line; a verdict is one token and needs no more
+        return GenerationParams(max_new_tokens=1 if output == "verdict" else 16, stop=("\n",), top_logprobs=20)
 
 
 def _shorten(text: str, ratio: float) -> str:
@@ -205,11 +206,17 @@ def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeC
             continue
         jobs.append((i, prompt, swapped, truncated))
     jobs = [j for j in jobs if j[0] not in failures]
-    generations = engine.generate([p for _, p, _, _ in jobs], config.params)
+    outputs = [_template_for(samples[i], config).output for i, *_ in jobs]
+    generations: list[Generation | None] = [None] * len(jobs)
+    for output in set(outputs):  # one engine call per kind of output (they decode differently)
+        idx = [k for k, o in enumerate(outputs) if o == output]
+        for k, gen in zip(idx, engine.generate([jobs[k][1] for k in idx], config.params(output))):
+            generations[k] = gen
     per_sample: dict[int, list[tuple[Judgment, bool]]] = {}
-    for (i, _, swapped, truncated), gen in zip(jobs, generations):
-        output = _template_for(samples[i], config).output
-        per_sample.setdefault(i, []).append((_to_judgment(gen, len(samples[i].answers), swapped, output), truncated))
+    for (i, _, swapped, truncated), output, gen in zip(jobs, outputs, generations):
+        assert gen is not None
+        judgment = _to_judgment(gen, len(samples[i].answers), swapped, output)
+        per_sample.setdefault(i, []).append((judgment, truncated))
     out: list[Verdict | DataError] = []
     for i, s in enumerate(samples):
         if i in failures:
