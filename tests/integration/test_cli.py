@@ -17,6 +17,18 @@ def test_judge_then_eval_with_mock_engine(tmp_path, capsys):
     assert report["n"] == 4 and "consistency" in report and report["n_parse_failed"] == 8  # mock says "5 5"
 
 
+def test_eval_of_a_swap_run_with_bad_lines(tmp_path, capsys):
+    out = tmp_path / "judged.jsonl"
+    assert main(["judge", str(DATA / "bad.jsonl"), "-o", str(out), "--engine", "mock", "--swap"]) == 0
+    capsys.readouterr()
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"question_id": f"q{i}", "label": 1}) + "\n" for i in (1, 3, 5, 7, 9)))
+    assert main(["eval", "--gold", str(gold), "--pred", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # mock answers "5 5", which is no verdict: every order of every matched record failed
+    assert report["n"] == 5 and report["n_parse_failed"] == 10 and report["consistency"] == 0.0
+
+
 def test_rerun_without_resume_is_refused_with_one_line(tmp_path, capsys):
     out = tmp_path / "judged.jsonl"
     assert main(["judge", str(DATA / "pairs.jsonl"), "-o", str(out), "--engine", "mock"]) == 0

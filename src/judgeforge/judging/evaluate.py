@@ -56,6 +56,8 @@ def _read_keyed(path: Path) -> dict[str, tuple[str, dict[str, Any]]]:
         assert item.record is not None
         where = f"{path}:{item.line}"
         if "question_id" not in item.record:
+            if item.record.get("status") == "bad_input":
+                continue  # an unreadable input line: it has no id to match against gold
             raise DataError(f"{where}: field 'question_id' is missing")
         table[str(item.record["question_id"])] = (where, item.record)
     return table
@@ -98,19 +100,13 @@ def evaluate_files(
             )
         p = [pred_label(preds[q][1], preds[q][0]) for q in ids]
         ps = [flip_label(pred_label(swapped[q][1], swapped[q][0])) for q in ids]
-    elif all("pred_label_swapped" in preds[q][1] for q in ids):
-        p = [preds[q][1]["pred_label"] for q in ids]
-        ps = [preds[q][1]["pred_label_swapped"] for q in ids]
-        first = [preds[q][1]["pred_label_original"] for q in ids]
-        report = compute_report(g, p, None, on_parse_failure)
-        # consistency compares the two orders; agreement above is of the combined verdict
-        both = compute_report(g, first, ps, on_parse_failure)
-        for key in ("consistency", "strict_agreement", "prefer_first", "prefer_second", "delta_bias", "total_bias"):
-            report.metrics[key] = both.metrics[key]
-        report.metrics["agreement_original_order"] = both.metrics["agreement"]
-        report.n_parse_failed = both.n_parse_failed
-        report.metrics["parse_failure_rate"] = both.metrics["parse_failure_rate"]
-        report.config |= {"swapped": True, "n_gold_unmatched": len(gold) - len(ids)}
+    elif any("pred_label_swapped" in preds[q][1] for q in ids):  # output of `judge --swap`
+        # records without the fields (bad input) count as failures in both orders
+        p = [preds[q][1].get("pred_label_original") for q in ids]
+        ps = [preds[q][1].get("pred_label_swapped") for q in ids]
+        combined = [preds[q][1].get("pred_label") for q in ids]
+        report = compute_report(g, p, ps, on_parse_failure, pred_combined=combined)
+        report.config["n_gold_unmatched"] = len(gold) - len(ids)
         return report
     else:
         p = [pred_label(preds[q][1], preds[q][0]) for q in ids]

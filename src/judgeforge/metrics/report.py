@@ -17,6 +17,7 @@ def compute_report(
     pred: Sequence[int | None],
     pred_swapped: Sequence[int | None] | None = None,
     on_parse_failure: OnParseFailure = "wrong",
+    pred_combined: Sequence[int | None] | None = None,
 ) -> MetricReport:
     """All judge metrics in one report.
 
@@ -26,16 +27,20 @@ def compute_report(
         pred_swapped: verdicts of the swapped prompts mapped back to the original order, if the
             judge ran in both orders.
         on_parse_failure: ``wrong`` (default), ``tie`` (PandaLM/JudgeLM's convention) or ``skip``.
+        pred_combined: the judge's final verdicts from both orders; when given, agreement and the
+            confusion matrix are of these, and ``agreement_original_order`` is of ``pred``.
 
     Returns:
         The report; ``n_parse_failed`` counts failures over both orders.
     """
-    agreement = compute_agreement(gold, pred, on_parse_failure)
+    agreement = compute_agreement(gold, pred if pred_combined is None else pred_combined, on_parse_failure)
     metrics: dict[str, float | None] = {
         k: v
         for k, v in agreement.items()
         if k not in ("labels", "confusion")  # type: ignore[misc]
     }
+    if pred_combined is not None:
+        metrics["agreement_original_order"] = compute_agreement(gold, pred, on_parse_failure)["agreement"]  # type: ignore[assignment]
     n_failed = sum(p is None for p in pred)
     if pred_swapped is not None:
         metrics.update(compute_consistency(pred, pred_swapped, gold))
@@ -47,7 +52,11 @@ def compute_report(
         metrics={k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in metrics.items()},
         labels=agreement["labels"],  # type: ignore[arg-type]
         confusion=agreement["confusion"],  # type: ignore[arg-type]
-        config={"on_parse_failure": on_parse_failure, "swapped": pred_swapped is not None},
+        config={
+            "on_parse_failure": on_parse_failure,
+            "swapped": pred_swapped is not None,
+            "combined": pred_combined is not None,
+        },
     )
 
 
@@ -70,6 +79,7 @@ def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
         ("macro F1", _pct(m["f1"])),
     ]
     for key, name in [
+        ("agreement_original_order", "agreement, original order only"),
         ("consistency", "swap consistency"),
         ("strict_agreement", "strict agreement (both orders)"),
         ("prefer_first", "prefers first position"),
