@@ -8,7 +8,8 @@ import pytest
 
 from judgeforge.engines.mock import MockEngine
 from judgeforge.errors import ConfigError
-from judgeforge.judging.run import JudgeConfig, judge_file, judge_samples
+from judgeforge.judging.job import judge_file
+from judgeforge.judging.run import JudgeConfig, judge_samples
 from judgeforge.records import JudgeSample, Prompt
 
 from ..conftest import DATA
@@ -117,7 +118,8 @@ def test_refuses_to_overwrite_without_resume(tmp_path):
 SLOW_JOB = """
 import sys, time
 from judgeforge.engines.mock import MockEngine
-from judgeforge.judging.run import JudgeConfig, judge_file
+from judgeforge.judging.job import judge_file
+from judgeforge.judging.run import JudgeConfig
 
 def slow(prompt):
     time.sleep(0.05)

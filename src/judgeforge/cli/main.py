@@ -74,7 +74,8 @@ def _run_judge(
 ) -> None:
     from judgeforge.defaults import default_model, trained_prompt_budget
     from judgeforge.engines import create_engine
-    from judgeforge.judging.run import JudgeConfig, judge_file
+    from judgeforge.judging.job import judge_file
+    from judgeforge.judging.run import JudgeConfig
 
     config = JudgeConfig(
         template_family=template_family,
