@@ -153,3 +153,36 @@ def test_resume_after_kill_has_no_duplicates_or_losses(tmp_path):
     assert [r["input_line"] for r in records] == list(range(1, 61))
     assert summary.skipped_done == partial
     assert sum(r["status"] == "bad_input" for r in records) == 1
+
+
+class _BiasedLogprobEngine(MockEngine):
+    """Prefers the first position by +2 log-odds and the answer containing "good" by +1."""
+
+    def generate(self, prompts, params):
+        import math
+
+        out = []
+        for gen, p in zip(super().generate(prompts, params), prompts):
+            text = p.messages[-1].content
+            first_good = (
+                text.index("[Assistant 1's Answer]\ngood") >= 0 if "[Assistant 1's Answer]\ngood" in text else False
+            )
+            log_odds = 2.0 + (1.0 if first_good else -1.0)  # log P(1) - log P(2)
+            p1 = 1 / (1 + math.exp(-log_odds))
+            logprobs = {"1": math.log(p1 * 0.99), "2": math.log((1 - p1) * 0.99), "tie": math.log(0.01)}
+            out.append(gen.model_copy(update={"text": "1" if p1 > 0.5 else "2", "first_token_logprobs": logprobs}))
+        return out
+
+
+def test_both_orders_cancel_an_additive_position_bias():
+    samples = [
+        JudgeSample(id="a", question="q", answers=["good", "bad"]),
+        JudgeSample(id="b", question="q", answers=["bad", "good"]),
+    ]
+    verdicts = judge_samples(samples, _BiasedLogprobEngine(), JudgeConfig(swap=True, mode="fast"))
+    # each order alone says "the first one", whatever it is: inconsistent
+    assert [v.consistent for v in verdicts] == [False, False]
+    # combined, the bias cancels and the content decides
+    assert [v.label for v in verdicts] == [1, 2]
+    assert all(0.5 < v.confidence < 1 for v in verdicts)
+    assert abs(sum(verdicts[0].probs.values()) - 1) < 1e-9

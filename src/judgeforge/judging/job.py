@@ -29,6 +29,10 @@ class RunSummary:
     """Output records by status, over the whole output file."""
 
 
+def _rounded(probs: dict[int, float] | None) -> dict[str, float] | None:
+    return {str(k): round(v, 6) for k, v in probs.items()} if probs else None
+
+
 def output_record(
     record: dict[str, Any] | None, line: int, verdict: Verdict | None, error: str | None, warnings: list[str]
 ) -> dict[str, Any]:
@@ -50,8 +54,10 @@ def output_record(
             "pred_label_swapped": second.label,
             "consistent": verdict.consistent,
         }
+        if first.probs or second.probs:
+            out |= {"pred_probs_original": _rounded(first.probs), "pred_probs_swapped": _rounded(second.probs)}
     if verdict.probs is not None:
-        out["pred_probs"] = {str(k): round(v, 6) for k, v in verdict.probs.items()}
+        out["pred_probs"] = _rounded(verdict.probs)
         out["pred_confidence"] = round(verdict.confidence or 0.0, 6)
     out |= {"pred_score": verdict.scores, "pred_label": verdict.label, "status": verdict.status}
     if verdict.error:

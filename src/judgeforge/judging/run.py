@@ -147,6 +147,20 @@ def _to_judgment(gen: Generation, n_answers: int, swapped: bool, output: str) ->
     )
 
 
+def _geometric_mean(dists: list[dict[int, float]]) -> dict[int, float]:
+    """Average verdict distributions in log space and renormalise.
+
+    A judge's position preference adds about the same log-odds to whichever answer is shown
+    first; with the answers shown in both orders, the mean of the log-probabilities cancels it
+    exactly, where the mean of the probabilities only dampens it.
+    """
+    logs = {k: sum(math.log(max(d[k], 1e-12)) for d in dists) / len(dists) for k in dists[0]}
+    top = max(logs.values())
+    weights = {k: math.exp(v - top) for k, v in logs.items()}
+    total = sum(weights.values())
+    return {k: w / total for k, w in weights.items()}
+
+
 def _combine(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verdict:
     """One verdict from the judgments of each order; averaging them cancels a position preference."""
     parsed = [j for j in judgments if j.label is not None]
@@ -163,7 +177,7 @@ def _combine(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verd
         engine_failed = all((j.parse_error or "").startswith("engine error") for j in judgments)
         return Verdict(**common, status="engine_error" if engine_failed else "parse_failed")
     if all(j.probs for j in parsed):
-        probs = {k: sum(j.probs[k] for j in parsed) / len(parsed) for k in (0, 1, 2)}  # type: ignore[index]
+        probs = _geometric_mean([j.probs for j in parsed if j.probs])
         label = max(probs, key=probs.__getitem__)
         return Verdict(**common, probs=probs, label=label, confidence=probs[label])
     if all(j.scores for j in parsed):

@@ -228,6 +228,9 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             task_type="CAUSAL_LM",
         )
         model = get_peft_model(model, lora)
+        # name the base as judgeforge knows it (not the absolute path it was loaded from), in
+        # checkpoints and the final adapter alike
+        model.peft_config["default"].base_model_name_or_path = config.model
     model.train()
     samples = load_training_samples(config)
     if not samples:
@@ -267,9 +270,6 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     has_checkpoint = resume and any(Path(config.output_dir).glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
     final = Path(config.output_dir) / "final"
-    if config.lora:
-        # record the base by its judgeforge name, not the absolute path it was loaded from
-        model.peft_config["default"].base_model_name_or_path = config.model
     model.save_pretrained(final)
     if not config.lora:
         tokenizer.save_pretrained(final)
