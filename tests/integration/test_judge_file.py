@@ -164,9 +164,7 @@ class _BiasedLogprobEngine(MockEngine):
         out = []
         for gen, p in zip(super().generate(prompts, params), prompts):
             text = p.messages[-1].content
-            first_good = (
-                text.index("[Assistant 1's Answer]\ngood") >= 0 if "[Assistant 1's Answer]\ngood" in text else False
-            )
+            first_good = "[Assistant 1's Answer]\ngood" in text
             log_odds = 2.0 + (1.0 if first_good else -1.0)  # log P(1) - log P(2)
             p1 = 1 / (1 + math.exp(-log_odds))
             logprobs = {"1": math.log(p1 * 0.99), "2": math.log((1 - p1) * 0.99), "tie": math.log(0.01)}
