@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-src/judgeforge/resources/judge}
 out=${2:-runs/eval}
-limit=${3:-400}
+limit=${3:-192}
 data=../shared/data
 mkdir -p "$out"
 for set in pandalm_test:999 alpacaeval_cot_val:$limit llmbar_llmeval2:200; do

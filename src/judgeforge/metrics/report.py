@@ -71,7 +71,7 @@ def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
         ("records", str(report.n)),
         ("parse failures", f"{report.n_parse_failed} ({_pct(m.get('parse_failure_rate'))}%)"),
         (
-            "agreement (accuracy)",
+            "agreement (accuracy)" + (", both orders combined" if report.config.get("combined") else ""),
             f"{_pct(m['agreement'])}  [95% CI {_pct(m['agreement_ci_low'])}-{_pct(m['agreement_ci_high'])}]",
         ),
         ("macro precision", _pct(m["precision"])),
