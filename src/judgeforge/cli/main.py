@@ -8,14 +8,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from judgeforge.errors import ConfigError, DataError, JudgeforgeError
+from judgeforge.errors import DataError, JudgeforgeError
+from judgeforge.judging.run import JudgeConfig
 
 try:  # recent typer vendors its own click
     from typer._click.exceptions import ClickException
@@ -59,33 +60,18 @@ def _progress_bar() -> Progress:
 def _run_judge(
     input: Path,
     output: Path,
-    model: str | None,
+    config: JudgeConfig,
     engine: str,
-    mode: str,
-    swap: bool,
-    reference: bool,
-    template: str | None,
-    template_family: str,
-    batch_size: int,
-    max_new_tokens: int,
-    limit: int | None,
-    resume: bool,
-    max_prompt_tokens: int | None,
+    model: str | None = None,
+    batch_size: int = 8,
+    max_prompt_tokens: int | None = None,
+    limit: int | None = None,
+    resume: bool = False,
 ) -> None:
     from judgeforge.defaults import default_model, trained_prompt_budget
     from judgeforge.engines import create_engine
-    from judgeforge.judging.job import judge_file
-    from judgeforge.judging.run import JudgeConfig
+    from judgeforge.judging.job import check_output, judge_file
 
-    config = JudgeConfig(
-        template_family=template_family,
-        template=template,
-        with_reference=reference,
-        mode=mode,
-        max_new_tokens=max_new_tokens,
-        swap=swap,  # type: ignore[arg-type]
-        chunk_size=max(batch_size * 4, 16),
-    )
     kwargs: dict = {}
     if engine == "hf":
         model = model or default_model()
@@ -95,8 +81,7 @@ def _run_judge(
         kwargs = {"model": model}
     if not input.is_file():  # fail before spending time on loading a model
         raise DataError(f"{input}: no such file")
-    if output.exists() and not resume:
-        raise ConfigError(f"{output} exists: pass --resume to continue it, or choose another output")
+    check_output(output, resume)
     console.print(f"loading engine {engine!r} ({kwargs.get('model', 'no model')})")
     judge_engine = create_engine(engine, **kwargs)
     start = time.perf_counter()
@@ -115,9 +100,6 @@ def _run_judge(
         f"{summary.total} records ({summary.skipped_done} already done) in {elapsed:.1f}s "
         f"({judged / max(elapsed, 1e-9):.2f} samples/s); statuses: {dict(summary.statuses)}; output: {output}"
     )
-
-
-Mode = Literal["fast", "full"]
 
 
 @app.command()
@@ -148,22 +130,16 @@ def judge(
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run into the same output.")] = False,
 ) -> None:
     """Judge samples with an LLM judge."""
-    _run_judge(
-        input,
-        output,
-        model,
-        engine,
-        mode,
-        swap,
-        reference,
-        template,
-        template_family,
-        batch_size,
-        max_new_tokens,
-        limit,
-        resume,
-        max_prompt_tokens,
+    config = JudgeConfig(
+        template_family=template_family,
+        template=template,
+        with_reference=reference,
+        mode=mode,  # type: ignore[arg-type]
+        max_new_tokens=max_new_tokens,
+        swap=swap,
+        chunk_size=max(batch_size * 4, 16),
     )
+    _run_judge(input, output, config, engine, model, batch_size, max_prompt_tokens, limit, resume)
 
 
 @app.command("eval")
@@ -239,7 +215,7 @@ def demo(
 
     base_dir().mkdir(parents=True, exist_ok=True)
     output = Path(tempfile.mkdtemp(prefix="demo-", dir=base_dir())) / "judgments.jsonl"
-    _run_judge(DEMO_SAMPLE, output, None, "hf", mode, True, True, None, "judgeforge", 8, 256, limit, False, None)
+    _run_judge(DEMO_SAMPLE, output, JudgeConfig(mode=mode, swap=True), "hf", limit=limit)  # type: ignore[arg-type]
     eval_(gold=DEMO_SAMPLE, pred=output, pred_swapped=None, on_parse_failure="wrong", as_json=False)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgeforge.data.load import answer_fields, iter_jsonl, sample_from_record, sample_warnings
+from judgeforge.data.load import answer_fields, iter_jsonl, sample_from_record, sample_warnings, write_jsonl
 from judgeforge.engines.base import Engine
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.run import JudgeConfig, judge_samples
@@ -69,6 +69,12 @@ def output_record(
     return out
 
 
+def check_output(output: Path, resume: bool) -> None:
+    """Refuse to overwrite an earlier run's output unless resuming it."""
+    if output.exists() and not resume:
+        raise ConfigError(f"{output} exists: pass --resume to continue it, or choose another output")
+
+
 def _done_lines(output: Path) -> set[int]:
     """Input lines already judged in an output file; drops a half-written last line left by a kill."""
     if not output.exists():
@@ -86,17 +92,6 @@ def _done_lines(output: Path) -> set[int]:
         except (ValueError, KeyError, TypeError):
             raise DataError(f"{output}:{number}: not a judgeforge output line; cannot resume into this file") from None
     return done
-
-
-def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def judge_file(
@@ -129,32 +124,28 @@ def judge_file(
         A :class:`RunSummary`.
     """
     input_path, output_path = Path(input_path), Path(output_path)
-    if output_path.exists() and not resume:
-        raise ConfigError(f"{output_path} exists: pass --resume to continue it, or choose another output")
+    check_output(output_path, resume)
     done = _done_lines(output_path) if resume else set()
-    items = [it for it in iter_jsonl(input_path)]
+    items = list(iter_jsonl(input_path))
     if limit is not None:
         items = items[:limit]
     summary = RunSummary(total=len(items), skipped_done=sum(it.line in done for it in items))
     todo = [it for it in items if it.line not in done]
-    finished = 0
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with open(output_path, "a", encoding="utf-8") as out:
-        for chunk in _chunks(iter(todo), config.chunk_size):
+        for start in range(0, len(todo), config.chunk_size):
+            chunk = todo[start : start + config.chunk_size]
             records = _judge_chunk(chunk, input_path, engine, config)
             out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
             out.flush()
             os.fsync(out.fileno())
-            finished += len(chunk)
             if progress:
-                progress(finished, len(todo))
+                progress(start + len(chunk), len(todo))
     final = [json.loads(line) for line in output_path.read_text(encoding="utf-8").splitlines()]
     final.sort(key=lambda r: r["input_line"])
     wanted = {it.line for it in items}
     if {r["input_line"] for r in final} >= wanted:
-        tmp = output_path.with_name(output_path.name + ".tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in final), encoding="utf-8")
-        tmp.replace(output_path)
+        write_jsonl(output_path, final)
     summary.statuses = Counter(r["status"] for r in final)
     return summary
 
