@@ -119,6 +119,11 @@ class Judgment(BaseModel):
     """Why ``raw`` could not be parsed; ``None`` on success."""
     swapped: bool = False
     """The answers were shown to the judge in reversed order."""
+    answer: int | None = None
+    """Pointwise judging: the answer (1-based) this judgment graded on its own; ``scores`` then
+    holds its one score and ``score_probs`` the judge's distribution over that score."""
+    score_probs: dict[int, float] | None = None
+    """Pointwise judging: probability of each integer score, from the judge's first-token distribution."""
 
 
 class MetricReport(BaseModel):
@@ -136,6 +141,9 @@ class MetricReport(BaseModel):
     """Class order of ``confusion``."""
     config: dict[str, Any] = Field(default_factory=dict)
     """The settings the report was computed with."""
+    reliability: list[dict[str, float]] = Field(default_factory=list)
+    """Confidence bins (``low``, ``high``, ``n``, mean ``confidence``, ``accuracy``) when the
+    judge gave probabilities; ``metrics["ece"]`` is their expected calibration error."""
 
 
 class Verdict(BaseModel):
@@ -144,7 +152,7 @@ class Verdict(BaseModel):
     sample_id: str
     """The id of the judged sample."""
     judgments: list[Judgment]
-    """The original-order judgment, then (with swap) the swapped one."""
+    """The original-order judgment, then (with swap) the swapped one; pointwise, one per answer."""
     scores: list[float] | None = None
     """Final scores in the original answer order: the mean over the orders that parsed."""
     label: int | None = None

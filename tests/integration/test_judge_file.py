@@ -1,4 +1,5 @@
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -184,3 +185,47 @@ def test_both_orders_cancel_an_additive_position_bias():
     assert [v.label for v in verdicts] == [1, 2]
     assert all(0.5 < v.confidence < 1 for v in verdicts)
     assert abs(sum(verdicts[0].probs.values()) - 1) < 1e-9
+
+
+class _GradingEngine(MockEngine):
+    """Grades one answer alone: 8 for an answer containing "good", else 3, with a spread-out
+    first-token distribution; fails on pair prompts (pointwise must not show two answers)."""
+
+    def generate(self, prompts, params):
+        out = []
+        for prompt, gen in zip(prompts, super().generate(prompts, params)):
+            text = prompt.messages[-1].content
+            assert "[Assistant's Answer]" in text and "Assistant 2" not in text, text
+            grade = 8 if "good" in text.split("[Assistant's Answer]")[1] else 3
+            dist = {str(grade): 0.7, str(grade - 1): 0.2, "5": 0.1}
+            logprobs = {k: math.log(v) for k, v in dist.items()}
+            out.append(gen.model_copy(update={"text": f"{grade}\nok", "first_token_logprobs": logprobs}))
+        return out
+
+
+def test_pointwise_grades_each_answer_alone_and_compares():
+    samples = [
+        JudgeSample(id="a", question="q", answers=["good answer", "bad answer"], label=1),
+        JudgeSample(id="b", question="q", answers=["bad answer", "good one"]),
+        JudgeSample(id="c", question="q", answers=["bad", "bad too"]),
+        JudgeSample(id="m", question="q", answers=["bad", "bad", "good"]),
+    ]
+    verdicts = judge_samples(samples, _GradingEngine(), JudgeConfig(pointwise=True, mode="fast", swap=True))
+    assert [len(v.judgments) for v in verdicts] == [2, 2, 2, 3]  # one prompt per answer; swap is moot
+    assert [j.answer for j in verdicts[3].judgments] == [1, 2, 3]
+    assert [v.label for v in verdicts] == [1, 2, 0, 3]
+    # expected score: 0.7 * 8 + 0.2 * 7 + 0.1 * 5
+    assert verdicts[0].scores == pytest.approx([7.5, 0.7 * 3 + 0.2 * 2 + 0.1 * 5])
+    # P(tie) for two identical grade distributions is the sum of squares
+    assert verdicts[2].probs[0] == pytest.approx(0.7**2 + 0.2**2 + 0.1**2)
+    assert sum(verdicts[0].probs.values()) == pytest.approx(1) and verdicts[0].confidence > 0.9
+
+
+def test_pointwise_file_records(tmp_path):
+    out = tmp_path / "o.jsonl"
+    judge_file(DATA / "pairs.jsonl", out, _GradingEngine(), JudgeConfig(pointwise=True, mode="fast"))
+    records = _read(out)
+    assert all(r["status"] == "ok" for r in records)
+    assert all(r["pred_text"].startswith("[Answer 1] ") and "[Answer 2] " in r["pred_text"] for r in records)
+    assert all(len(r["pred_score_probs"]) == 2 and len(r["pred_score"]) == 2 for r in records)
+    assert all("consistent" not in r for r in records)

@@ -88,3 +88,37 @@ def test_shipped_recipe_config_loads():
 
     config = TrainConfig.from_yaml(Path(__file__).parents[2] / "configs" / "train" / "default-judge.yaml")
     assert config.lora and config.swap_prob == 0.5 and config.template_family == "judgeforge"
+
+
+def test_swap_both_shows_each_pair_in_both_orders(tiny_model_dir, tmp_path):
+    from judgeforge.engines.hf import load_model
+    from judgeforge.training.sft import JudgeSFTDataset, load_training_samples
+
+    config = _config(tiny_model_dir, tmp_path, swap_both=True)
+    _, tokenizer = load_model(str(tiny_model_dir), dtype=torch.float32)
+    samples = load_training_samples(config)
+    dataset = JudgeSFTDataset(samples, tokenizer, config)
+    for i, sample in enumerate(samples):
+        first, second = dataset[i]
+        target = tokenizer.decode([t for t in first["labels"] if t != -100])
+        swapped = tokenizer.decode([t for t in second["labels"] if t != -100])
+        verdicts = {0: "tie", 1: "1", 2: "2"}
+        assert target.startswith(verdicts[sample.label]), target
+        assert swapped.startswith(verdicts[{0: 0, 1: 2, 2: 1}[sample.label]]), swapped
+        assert (first["input_ids"] != second["input_ids"]) == (sample.answers[0] != sample.answers[1])
+    assert _fixed_batch(config, tokenizer)["input_ids"].shape[0] == 2 * len(samples)
+
+
+def test_balance_labels_keeps_as_many_wins_for_each_answer(tmp_path):
+    from judgeforge.training.sft import load_training_samples
+
+    rows = [
+        {"question_id": str(i), "question_body": "q", "answer1_body": "a", "answer2_body": "b", "label": label}
+        for i, label in enumerate([1] * 7 + [2] * 3 + [0] * 2)
+    ]
+    path = tmp_path / "skewed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = TrainConfig(train_files=[str(path)], output_dir=str(tmp_path), balance_labels=True)
+    labels = sorted(s.label for s in load_training_samples(config))
+    assert labels == [0, 0, 1, 1, 1, 2, 2, 2]
+    assert len(load_training_samples(config.with_overrides({"balance_labels": False}))) == 12

@@ -94,3 +94,25 @@ def test_gpt35_garbage_counted_as_wrong_matches_published_alternative(shared_dat
     assert report.n_parse_failed == 25
     got = tuple(round(100 * report.metrics[k], 2) for k in ("agreement", "precision", "recall", "f1"))
     assert got == (69.77, 53.65, 53.24, 52.74)
+
+
+def test_reliability_bins_and_ece_hand_computed():
+    from judgeforge.metrics.calibration import reliability
+
+    conf = [0.45, 0.45, 0.95, 0.95, 0.95, 0.95, 1.0]
+    correct = [True, False, True, True, True, False, True]
+    rows, ece = reliability(conf, correct, edges=(0.0, 0.5, 0.9, 1.0))
+    assert [(r["low"], r["n"]) for r in rows] == [(0.0, 2), (0.9, 5)]  # empty bin left out, 1.0 in the last
+    assert rows[1]["confidence"] == pytest.approx(0.96) and rows[1]["accuracy"] == pytest.approx(0.8)
+    assert ece == pytest.approx((2 * abs(0.5 - 0.45) + 5 * abs(0.8 - 0.96)) / 7)
+    # a perfectly calibrated judge
+    assert reliability([0.75] * 4, [True, True, True, False])[1] == pytest.approx(0.0)
+
+
+def test_report_with_confidence_renders_a_reliability_table():
+    report = compute_report([1, 2, 1, 2], [1, 2, 2, None], confidence=[0.9, 0.8, 0.6, None])
+    assert report.metrics["ece"] == pytest.approx((abs(1 - 0.9) + abs(1 - 0.8) + abs(0 - 0.6)) / 3)
+    assert sum(b["n"] for b in report.reliability) == 3  # the parse failure has no confidence
+    text = to_markdown(report)
+    assert "| confidence bin |" in text and "expected calibration error" in text
+    assert "ece" not in compute_report([1], [1]).metrics

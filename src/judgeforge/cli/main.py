@@ -67,13 +67,15 @@ def _run_judge(
     max_prompt_tokens: int | None = None,
     limit: int | None = None,
     resume: bool = False,
+    workers: int = 1,
+    gpus_per_worker: float = 0.0,
 ) -> None:
     from judgeforge.defaults import default_model, trained_prompt_budget
     from judgeforge.engines import create_engine
     from judgeforge.judging.job import check_output, judge_file
 
     kwargs: dict = {}
-    if engine == "hf":
+    if engine in ("hf", "vllm"):
         model = model or default_model()
         budget = max_prompt_tokens or trained_prompt_budget(model)
         kwargs = {"model": model, "batch_size": batch_size, "max_prompt_tokens": budget}
@@ -83,6 +85,10 @@ def _run_judge(
         raise DataError(f"{input}: no such file")
     check_output(output, resume)
     console.print(f"loading engine {engine!r} ({kwargs.get('model', 'no model')})")
+    if workers > 1:
+        console.print(f"on {workers} Ray workers")
+        kwargs = {"engine": engine, "workers": workers, "gpus_per_worker": gpus_per_worker, **kwargs}
+        engine = "ray"
     judge_engine = create_engine(engine, **kwargs)
     start = time.perf_counter()
     with _progress_bar() as bar:
@@ -110,9 +116,12 @@ def judge(
         str | None,
         typer.Option(help="Model: 'smollm2', a model or adapter folder, a .gguf file. Default: the shipped judge."),
     ] = None,
-    engine: Annotated[str, typer.Option(help="Engine: hf or mock.")] = "hf",
+    engine: Annotated[str, typer.Option(help="Engine: hf, vllm, openai or mock.")] = "hf",
     mode: Annotated[str, typer.Option(help="fast: scores only; full: scores and explanation.")] = "full",
     swap: Annotated[bool, typer.Option(help="Judge pairs in both answer orders and combine them.")] = False,
+    pointwise: Annotated[
+        bool, typer.Option(help="Grade each answer on its own (single-answer prompt) and compare the grades.")
+    ] = False,
     reference: Annotated[bool, typer.Option(help="Show reference answers to the judge when samples have them.")] = True,
     template: Annotated[str | None, typer.Option(help="A template id or YAML path for every sample.")] = None,
     template_family: Annotated[
@@ -128,6 +137,10 @@ def judge(
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Judge only the first N records.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run into the same output.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Shard the job over this many Ray workers, one engine each ($RAY_ADDRESS).")
+    ] = 1,
+    gpus_per_worker: Annotated[float, typer.Option(min=0, help="GPUs each Ray worker reserves.")] = 0.0,
 ) -> None:
     """Judge samples with an LLM judge."""
     config = JudgeConfig(
@@ -137,9 +150,12 @@ def judge(
         mode=mode,  # type: ignore[arg-type]
         max_new_tokens=max_new_tokens,
         swap=swap,
-        chunk_size=max(batch_size * 4, 16),
+        pointwise=pointwise,
+        chunk_size=max(batch_size * 4, 16) * workers,
     )
-    _run_judge(input, output, config, engine, model, batch_size, max_prompt_tokens, limit, resume)
+    _run_judge(
+        input, output, config, engine, model, batch_size, max_prompt_tokens, limit, resume, workers, gpus_per_worker
+    )
 
 
 @app.command("eval")
@@ -172,6 +188,7 @@ def eval_(
                     **report.metrics,
                     "labels": report.labels,
                     "confusion": report.confusion,
+                    "reliability": report.reliability,
                     "config": report.config,
                 }
             )

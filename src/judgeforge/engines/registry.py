@@ -13,6 +13,8 @@ ENGINES: dict[str, tuple[str, str]] = {
     "mock": ("judgeforge.engines.mock:MockEngine", ""),
     "hf": ("judgeforge.engines.hf:HFEngine", "hf"),
     "openai": ("judgeforge.engines.openai_http:OpenAIEngine", "openai"),
+    "vllm": ("judgeforge.engines.vllm:VLLMEngine", "vllm"),
+    "ray": ("judgeforge.engines.ray_pool:RayEngine", "ray"),
 }
 
 

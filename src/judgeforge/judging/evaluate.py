@@ -90,6 +90,7 @@ def evaluate_files(
     if not ids:
         raise DataError(f"no question_id of {pred_path} is in {gold_path}")
     g = [gold_label(gold[q][1], gold[q][0]) for q in ids]
+    confidence = [preds[q][1].get("pred_confidence") for q in ids]
     p: list[int | None]
     ps: list[int | None] | None = None
     if swapped is not None:
@@ -105,11 +106,11 @@ def evaluate_files(
         p = [preds[q][1].get("pred_label_original") for q in ids]
         ps = [preds[q][1].get("pred_label_swapped") for q in ids]
         combined = [preds[q][1].get("pred_label") for q in ids]
-        report = compute_report(g, p, ps, on_parse_failure, pred_combined=combined)
+        report = compute_report(g, p, ps, on_parse_failure, pred_combined=combined, confidence=confidence)
         report.config["n_gold_unmatched"] = len(gold) - len(ids)
         return report
     else:
         p = [pred_label(preds[q][1], preds[q][0]) for q in ids]
-    report = compute_report(g, p, ps, on_parse_failure)
+    report = compute_report(g, p, ps, on_parse_failure, confidence=confidence)
     report.config["n_gold_unmatched"] = len(gold) - len(ids)
     return report

@@ -44,7 +44,11 @@ def output_record(
         return out
     first = verdict.judgments[0]
     out["pred_text"] = first.raw
-    if len(verdict.judgments) == 2:
+    if first.answer is not None:  # pointwise: one judgment per answer
+        out["pred_text"] = "\n\n".join(f"[Answer {j.answer}] {j.raw}" for j in verdict.judgments)
+        if all(j.score_probs for j in verdict.judgments):
+            out["pred_score_probs"] = [_rounded(j.score_probs) for j in verdict.judgments]
+    elif len(verdict.judgments) == 2:
         second = verdict.judgments[1]
         out |= {
             "pred_text_swapped": second.raw,

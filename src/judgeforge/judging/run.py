@@ -38,6 +38,9 @@ class JudgeConfig:
     """Also judge with the answers in reversed order (pairs only) and combine both orders."""
     chunk_size: int = 64
     """Samples per engine call and per write to the output file (what a kill can lose and redo)."""
+    pointwise: bool = False
+    """Grade each answer of a pair or multi-answer sample on its own (single-answer template) and
+    compare the grades: no answer order is ever shown, so no position bias can arise (``swap`` is moot)."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("fast", "full"):
@@ -92,13 +95,19 @@ def _template_for(sample: JudgeSample, config: JudgeConfig) -> PromptTemplate:
     return get_template(config.template or default_template_id(sample, config.template_family))
 
 
-def _views(sample: JudgeSample, config: JudgeConfig) -> list[tuple[JudgeSample, bool]]:
-    """The sample as the judge sees it in each order: ``(sample, swapped)``."""
+def _views(sample: JudgeSample, config: JudgeConfig) -> list[tuple[JudgeSample, bool, int | None]]:
+    """What the judge is shown: ``(sample, swapped, answer)`` per order, or per answer when pointwise."""
     if not config.with_reference and sample.reference is not None:
         sample = sample.model_copy(update={"reference": None})
-    views = [(sample, False)]
+    if config.pointwise and sample.kind != "single":
+        blank = {"label": None, "scores": None, "judgment": None, "explanation": None}
+        return [
+            (sample.model_copy(update={"id": f"{sample.id}#{k}", "answers": [a], **blank}), False, k)
+            for k, a in enumerate(sample.answers, start=1)
+        ]
+    views: list[tuple[JudgeSample, bool, int | None]] = [(sample, False, None)]
     if config.swap and sample.kind == "pair":
-        views.append((swap_answers(sample), True))
+        views.append((swap_answers(sample), True, None))
     return views
 
 
@@ -115,6 +124,22 @@ def verdict_probs(logprobs: dict[str, float] | None) -> dict[int, float] | None:
             mass[v] += math.exp(lp)
     total = sum(mass.values())
     return {k: v / total for k, v in mass.items()} if total > 0 else None
+
+
+def score_probs(logprobs: dict[str, float] | None, low: int = 1, high: int = 10) -> dict[int, float] | None:
+    """Probabilities of the integer scores ``low..high`` from first-token log-probabilities.
+
+    A score that the tokenizer splits ("10" as "1" + "0") counts under its first token.
+    """
+    if not logprobs:
+        return None
+    mass: dict[int, float] = {}
+    for token, lp in logprobs.items():
+        t = token.strip()
+        if t.isdigit() and low <= int(t) <= high:
+            mass[int(t)] = mass.get(int(t), 0.0) + math.exp(lp)
+    total = sum(mass.values())
+    return {k: v / total for k, v in sorted(mass.items())} if total > 0 else None
 
 
 def _to_judgment(gen: Generation, n_answers: int, swapped: bool, output: str) -> Judgment:
@@ -187,6 +212,53 @@ def _combine(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verd
     return Verdict(**common, label=labels.pop() if len(labels) == 1 else 0)
 
 
+def _compare(dists: list[dict[int, float]]) -> dict[int, float]:
+    """P(answer 1 better), P(answer 2 better), P(tie) for two independent score distributions."""
+    p = {0: 0.0, 1: 0.0, 2: 0.0}
+    for a, pa in dists[0].items():
+        for b, pb in dists[1].items():
+            p[0 if a == b else 1 if a > b else 2] += pa * pb
+    return p
+
+
+def _combine_pointwise(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verdict:
+    """One verdict from each answer's own grade: the best-graded answer wins."""
+    errors = [f"answer {j.answer}: {j.parse_error}" for j in judgments if j.parse_error]
+    common = {
+        "sample_id": sample_id,
+        "judgments": judgments,
+        "truncated": truncated,
+        "error": "; ".join(errors) or None,
+    }
+    if errors:
+        engine_failed = all((j.parse_error or "").startswith("engine error") for j in judgments if j.parse_error)
+        return Verdict(**common, status="engine_error" if engine_failed else "parse_failed")
+    dists = [j.score_probs for j in judgments]
+    if all(dists):
+        # expected scores, and for pairs the probability of each verdict under both grade distributions
+        scores = [sum(k * v for k, v in d.items()) for d in dists if d]
+        if len(judgments) == 2:
+            probs = _compare([d for d in dists if d])
+            label = max(probs, key=probs.__getitem__)
+            return Verdict(**common, scores=scores, probs=probs, label=label, confidence=probs[label])
+        return Verdict(**common, scores=scores, label=label_from_scores(scores))
+    scores = [j.scores[0] for j in judgments if j.scores]
+    return Verdict(**common, scores=scores, label=label_from_scores(scores))
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One prompt of a batch and what it stands for."""
+
+    sample: int
+    prompt: Prompt
+    output: str
+    swapped: bool
+    truncated: bool
+    answer: int | None
+    """Pointwise: the answer it grades alone."""
+
+
 def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeConfig) -> list[Verdict | DataError]:
     """Judge samples in one engine call (both orders when ``config.swap``).
 
@@ -199,38 +271,44 @@ def judge_samples(samples: Sequence[JudgeSample], engine: Engine, config: JudgeC
         One item per sample, in order: its :class:`Verdict`, or the :class:`DataError` that kept
         it from being judged (e.g. instructions longer than the context).
     """
-    jobs: list[tuple[int, Prompt, bool, bool]] = []  # (sample index, prompt, swapped, truncated)
+    jobs: list[_Job] = []
     failures: dict[int, DataError] = {}
     rendered = [
-        (i, view, swapped, render_prompt(view, _template_for(view, config)))
+        (i, view, template, swapped, answer, render_prompt(view, template))
         for i, s in enumerate(samples)
-        for view, swapped in _views(s, config)
+        for view, swapped, answer in _views(s, config)
+        for template in [_template_for(view, config)]
     ]
     counts = engine.count_tokens([p for *_, p in rendered])
-    for (i, view, swapped, prompt), n in zip(rendered, counts):
+    for (i, view, template, swapped, answer, prompt), n in zip(rendered, counts):
         try:
             prompt, truncated = _fit(view, prompt, n, engine, config)
         except DataError as e:
             failures[i] = e
             continue
-        jobs.append((i, prompt, swapped, truncated))
-    jobs = [j for j in jobs if j[0] not in failures]
-    outputs = [_template_for(samples[i], config).output for i, *_ in jobs]
+        jobs.append(_Job(i, prompt, template.output, swapped, truncated, answer))
+    jobs = [j for j in jobs if j.sample not in failures]
     generations: list[Generation | None] = [None] * len(jobs)
-    for output in set(outputs):  # one engine call per kind of output (they decode differently)
-        idx = [k for k, o in enumerate(outputs) if o == output]
-        for k, gen in zip(idx, engine.generate([jobs[k][1] for k in idx], config.params(output))):
+    for output in {j.output for j in jobs}:  # one engine call per kind of output (they decode differently)
+        idx = [k for k, j in enumerate(jobs) if j.output == output]
+        for k, gen in zip(idx, engine.generate([jobs[k].prompt for k in idx], config.params(output))):
             generations[k] = gen
     per_sample: dict[int, list[tuple[Judgment, bool]]] = {}
-    for (i, _, swapped, truncated), output, gen in zip(jobs, outputs, generations):
+    for job, gen in zip(jobs, generations):
         assert gen is not None
-        judgment = _to_judgment(gen, len(samples[i].answers), swapped, output)
-        per_sample.setdefault(i, []).append((judgment, truncated))
+        if job.answer is None:
+            judgment = _to_judgment(gen, len(samples[job.sample].answers), job.swapped, job.output)
+        else:
+            judgment = _to_judgment(gen, 1, False, job.output).model_copy(
+                update={"answer": job.answer, "score_probs": score_probs(gen.first_token_logprobs)}
+            )
+        per_sample.setdefault(job.sample, []).append((judgment, job.truncated))
     out: list[Verdict | DataError] = []
     for i, s in enumerate(samples):
         if i in failures:
             out.append(failures[i])
-        else:
-            js = per_sample[i]
-            out.append(_combine(s.id, [j for j, _ in js], any(t for _, t in js)))
+            continue
+        js, truncated = [j for j, _ in per_sample[i]], any(t for _, t in per_sample[i])
+        pointwise = js[0].answer is not None
+        out.append(_combine_pointwise(s.id, js, truncated) if pointwise else _combine(s.id, js, truncated))
     return out

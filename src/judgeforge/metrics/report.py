@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from judgeforge.metrics.agreement import OnParseFailure, compute_agreement
+from judgeforge.metrics.calibration import reliability
 from judgeforge.metrics.consistency import compute_consistency
 from judgeforge.records import MetricReport
 
@@ -18,6 +19,7 @@ def compute_report(
     pred_swapped: Sequence[int | None] | None = None,
     on_parse_failure: OnParseFailure = "wrong",
     pred_combined: Sequence[int | None] | None = None,
+    confidence: Sequence[float | None] | None = None,
 ) -> MetricReport:
     """All judge metrics in one report.
 
@@ -29,6 +31,8 @@ def compute_report(
         on_parse_failure: ``wrong`` (default), ``tie`` (PandaLM/JudgeLM's convention) or ``skip``.
         pred_combined: the judge's final verdicts from both orders; when given, agreement and the
             confusion matrix are of these, and ``agreement_original_order`` is of ``pred``.
+        confidence: the judge's probability of its final verdict per sample (``None`` where it
+            gave none); adds a reliability table and the expected calibration error (``ece``).
 
     Returns:
         The report; ``n_parse_failed`` counts failures over both orders.
@@ -46,7 +50,14 @@ def compute_report(
         metrics.update(compute_consistency(pred, pred_swapped, gold))
         n_failed += sum(p is None for p in pred_swapped)
     metrics["parse_failure_rate"] = n_failed / (len(pred) * (2 if pred_swapped is not None else 1) or 1)
+    bins: list[dict[str, float]] = []
+    final = pred if pred_combined is None else pred_combined
+    scored = [(c, f == g) for c, f, g in zip(confidence or [], final, gold) if c is not None and f is not None]
+    if scored:
+        bins, metrics["ece"] = reliability([c for c, _ in scored], [ok for _, ok in scored])
+        metrics["mean_confidence"] = sum(c for c, _ in scored) / len(scored)
     return MetricReport(
+        reliability=bins,
         n=len(gold),
         n_parse_failed=n_failed,
         metrics={k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in metrics.items()},
@@ -86,6 +97,8 @@ def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
         ("prefer_second", "prefers second position"),
         ("delta_bias", "delta bias"),
         ("total_bias", "total bias"),
+        ("mean_confidence", "mean confidence of the verdict"),
+        ("ece", "expected calibration error"),
     ]:
         if key in m:
             rows.append((name, _pct(m[key])))
@@ -95,5 +108,11 @@ def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
         lines += ["", f"| gold \\ pred | {header} |", "|---" * (len(report.labels) + 1) + "|"]
         for c, row in zip(report.labels, report.confusion):
             lines.append(f"| {_NAMES.get(c, c)} | " + " | ".join(map(str, row)) + " |")
+    if report.reliability:
+        lines += ["", "| confidence bin | verdicts | mean confidence | accuracy |", "|---|---|---|---|"]
+        for b in report.reliability:
+            lines.append(
+                f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} |"
+            )
     lines.append(f"\nParse failures counted as: {report.config['on_parse_failure']}.")
     return "\n".join(lines)

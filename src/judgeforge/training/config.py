@@ -29,6 +29,12 @@ class TrainConfig:
     """Prompt family, as for judging: the judge must be trained on the prompts it will see."""
     swap_prob: float = 0.5
     """Probability that a pair is shown with its answers swapped (JudgeLM's swap augmentation)."""
+    swap_both: bool = False
+    """Show every pair in both orders, side by side in the same batch, instead of swapping at random:
+    the gradient is then exactly symmetric in the answers' positions (``swap_prob`` is unused)."""
+    balance_labels: bool = False
+    """Keep as many "answer 1 wins" as "answer 2 wins" samples from each file (ties are all kept), so
+    the judge cannot score well by spotting the source's usual winner (e.g. AlpacaEval's baseline)."""
     ref_drop_prob: float = 0.5
     """Probability that a sample's reference answer is removed (reference drop)."""
     max_answer_tokens: int = 384
@@ -52,6 +58,8 @@ class TrainConfig:
     batch_size: int = 4
     grad_accum: int = 4
     warmup_ratio: float = 0.03
+    lr_scheduler: str = "cosine"
+    """Any HF scheduler name; ``constant_with_warmup`` makes every checkpoint equal to a shorter run."""
     weight_decay: float = 0.0
     verdict_weight: float = 1.0
     """Loss weight of the first judgment token (the verdict or first score) relative to the others."""
@@ -61,6 +69,8 @@ class TrainConfig:
     """bf16 autocast (fast on CPUs with AMX and on recent GPUs)."""
     seed: int = 0
     save_steps: int = 50
+    save_total_limit: int | None = 2
+    """Checkpoints to keep (``null`` keeps all, e.g. to evaluate a learning curve)."""
     logging_steps: int = 5
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from transformers import PreTrainedTokenizerBase, Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from judgeforge.data.augment import augment
+from judgeforge.data.augment import augment, swap
 from judgeforge.data.build import build_target, normalize_explanation
 from judgeforge.data.load import iter_jsonl, sample_from_record
 from judgeforge.engines.hf import load_model
@@ -53,12 +53,23 @@ def load_training_samples(config: TrainConfig) -> list[JudgeSample]:
             template = get_template(default_template_id(sample, config.template_family))
             if build_target(sample, template) is not None:
                 good.append(normalize_explanation(sample))
+        if config.balance_labels:
+            good = _balance(good, rng)
         if config.max_samples_per_file and len(good) > config.max_samples_per_file:
             good = rng.sample(good, config.max_samples_per_file)
         logger.info("%s: %d training samples (%d bad lines skipped)", path, len(good), bad)
         samples.extend(good)
     rng.shuffle(samples)
     return samples
+
+
+def _balance(samples: list[JudgeSample], rng: random.Random) -> list[JudgeSample]:
+    """As many samples won by answer 1 as by answer 2 (a seeded subset of the larger side); the rest kept."""
+    ones = [s for s in samples if s.label == 1]
+    twos = [s for s in samples if s.label == 2]
+    rest = [s for s in samples if s.label not in (1, 2)]
+    n = min(len(ones), len(twos))
+    return rest + rng.sample(ones, n) + rng.sample(twos, n)
 
 
 class JudgeSFTDataset(Dataset):
@@ -98,17 +109,28 @@ class JudgeSFTDataset(Dataset):
         assert target is not None, f"sample {sample.id} has no target; load_training_samples filters these"
         return prompt_text(render_prompt(sample, template), self.tokenizer), target
 
-    def __getitem__(self, i: int) -> dict[str, list[int]]:
-        rng = random.Random(f"{self.config.seed}:{self.epoch}:{i}")
-        sample = augment(self.samples[i], rng, swap_prob=self.config.swap_prob, ref_drop_prob=self.config.ref_drop_prob)
+    def _tokenize(self, sample: JudgeSample) -> dict[str, list[int]]:
         prompt, target = self.example(sample)
         p = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         t = self.tokenizer(target, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
         return {"input_ids": p + t, "labels": [IGNORE] * len(p) + t}
 
+    def __getitem__(self, i: int) -> list[dict[str, list[int]]]:
+        """The training sequences of sample ``i``: one, or both orders with ``swap_both``."""
+        rng = random.Random(f"{self.config.seed}:{self.epoch}:{i}")
+        both = self.config.swap_both and self.samples[i].kind == "pair"
+        sample = augment(
+            self.samples[i],
+            rng,
+            swap_prob=0.0 if both else self.config.swap_prob,
+            ref_drop_prob=self.config.ref_drop_prob,
+        )
+        return [self._tokenize(sample), self._tokenize(swap(sample))] if both else [self._tokenize(sample)]
 
-def collate(batch: list[dict[str, list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a batch; padding gets label -100 and attention 0."""
+
+def collate(items: list[list[dict[str, list[int]]]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad the sequences of a batch of samples; padding gets label -100 and attention 0."""
+    batch = [seq for item in items for seq in item]
     width = max(len(b["input_ids"]) for b in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
@@ -245,11 +267,11 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         gradient_accumulation_steps=config.grad_accum,
         warmup_steps=config.warmup_ratio,
         weight_decay=config.weight_decay,
-        lr_scheduler_type="cosine",
+        lr_scheduler_type=config.lr_scheduler,
         bf16=config.bf16,
         logging_steps=config.logging_steps,
         save_steps=config.save_steps,
-        save_total_limit=2,
+        save_total_limit=config.save_total_limit,
         seed=config.seed,
         report_to=[],
         remove_unused_columns=False,
