@@ -75,3 +75,20 @@ def test_unknown_model_and_engine_errors():
         create_engine("hf", model="/nonexistent/folder")
     with pytest.raises(Exception, match="unknown engine"):
         create_engine("nope")
+
+
+def test_dynamic_batches_respect_the_token_budget(tiny_model_dir):
+    engine = HFEngine(str(tiny_model_dir), batch_size=4, dtype="float32", max_batch_tokens=100)
+    lengths = [10, 60, 20, 30, 45, 5, 12, 11]
+    batches = engine._batches(lengths)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))  # every prompt once
+    for b in batches:
+        assert len(b) <= 4 and len(b) * max(lengths[i] for i in b) <= 100 or len(b) == 1
+        assert [lengths[i] for i in b] == sorted((lengths[i] for i in b), reverse=True)
+    assert [len(b) for b in batches] == [1, 2, 4, 1]  # long prompts alone, short ones together
+    prompts = [render_prompt(s, get_template("judgeforge-pair")) for s in SAMPLES]
+    budgeted = engine.generate(prompts, GenerationParams(max_new_tokens=4))
+    plain = HFEngine(str(tiny_model_dir), batch_size=1, dtype="float32").generate(
+        prompts, GenerationParams(max_new_tokens=4)
+    )
+    assert [g.text for g in budgeted] == [g.text for g in plain]

@@ -62,7 +62,7 @@ def test_resume_continues_from_the_last_checkpoint(tiny_model_dir, tmp_path):
     from judgeforge.training.sft import train
 
     train(_config(tiny_model_dir, tmp_path, max_steps=3))
-    assert (tmp_path / "run" / "checkpoint-3").is_dir()
+    assert (tmp_path / "run" / "checkpoint-3" / "judgeforge_train.json").is_file()  # a checkpoint is a usable judge
     train(_config(tiny_model_dir, tmp_path, max_steps=6), resume=True)
     state = json.loads((tmp_path / "run" / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6 and state["log_history"][0]["step"] == 1
@@ -122,3 +122,21 @@ def test_balance_labels_keeps_as_many_wins_for_each_answer(tmp_path):
     labels = sorted(s.label for s in load_training_samples(config))
     assert labels == [0, 0, 1, 1, 1, 2, 2, 2]
     assert len(load_training_samples(config.with_overrides({"balance_labels": False}))) == 12
+
+
+def test_long_explanations_are_cut_at_a_sentence(tiny_model_dir, tmp_path):
+    from judgeforge.engines.hf import load_model
+    from judgeforge.records import JudgeSample
+    from judgeforge.training.sft import JudgeSFTDataset
+
+    _, tokenizer = load_model(str(tiny_model_dir), dtype=torch.float32)
+    config = _config(tiny_model_dir, tmp_path, max_explanation_tokens=12)
+    dataset = JudgeSFTDataset([], tokenizer, config)
+    text = "Answer 1 is right. Answer 2 misses the point entirely and rambles on. Both are short."
+    sample = JudgeSample(id="x", question="q", answers=["a", "b"], label=1, explanation=text)
+    assert dataset.example(sample)[1] == "1\nAnswer 1 is right."
+    whole = dataset.example(sample.model_copy(update={"explanation": "Short."}))[1]
+    assert whole == "1\nShort."
+    one_long = "word " * 40
+    cut = dataset.example(sample.model_copy(update={"explanation": one_long}))[1]
+    assert 0 < len(tokenizer(cut.split("\n", 1)[1])["input_ids"]) <= 12

@@ -69,6 +69,7 @@ def _run_judge(
     resume: bool = False,
     workers: int = 1,
     gpus_per_worker: float = 0.0,
+    max_batch_tokens: int | None = None,
 ) -> None:
     from judgeforge.defaults import default_model, trained_prompt_budget
     from judgeforge.engines import create_engine
@@ -79,6 +80,8 @@ def _run_judge(
         model = model or default_model()
         budget = max_prompt_tokens or trained_prompt_budget(model)
         kwargs = {"model": model, "batch_size": batch_size, "max_prompt_tokens": budget}
+        if engine == "hf" and max_batch_tokens:
+            kwargs["max_batch_tokens"] = max_batch_tokens
     elif model:
         kwargs = {"model": model}
     if not input.is_file():  # fail before spending time on loading a model
@@ -127,7 +130,10 @@ def judge(
     template_family: Annotated[
         str, typer.Option(help="judgeforge or judgelm (JudgeLM's released prompt).")
     ] = "judgeforge",
-    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 8,
+    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass (at most).")] = 8,
+    max_batch_tokens: Annotated[
+        int | None, typer.Option(min=1, help="hf engine: also cap a batch at this many padded prompt tokens.")
+    ] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Generation budget in full mode.")] = 256,
     max_prompt_tokens: Annotated[
         int | None,
@@ -154,7 +160,18 @@ def judge(
         chunk_size=max(batch_size * 4, 16) * workers,
     )
     _run_judge(
-        input, output, config, engine, model, batch_size, max_prompt_tokens, limit, resume, workers, gpus_per_worker
+        input,
+        output,
+        config,
+        engine,
+        model,
+        batch_size,
+        max_prompt_tokens,
+        limit,
+        resume,
+        workers,
+        gpus_per_worker,
+        max_batch_tokens,
     )
 
 

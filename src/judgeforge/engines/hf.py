@@ -132,10 +132,12 @@ class HFEngine:
         model: see :func:`load_model`.
         device: ``cpu``, ``cuda`` or ``auto`` (CUDA when present).
         dtype: ``auto`` (bf16), ``bfloat16``, ``float16`` or ``float32``.
-        batch_size: prompts per forward pass; prompts are sorted by length first so a batch
-            wastes little on padding.
+        batch_size: most prompts per forward pass; prompts are sorted by token count first so a
+            batch wastes little on padding.
         max_prompt_tokens: longest accepted prompt; defaults to the model's context minus 512.
         threads: CPU threads for torch; default: all cores.
+        max_batch_tokens: if set, batches are also capped at this many (padded) prompt tokens, so
+            short prompts go in large batches and long ones in small batches (dynamic batching).
     """
 
     def __init__(
@@ -146,7 +148,9 @@ class HFEngine:
         batch_size: int = 8,
         max_prompt_tokens: int | None = None,
         threads: int | None = None,
+        max_batch_tokens: int | None = None,
     ) -> None:
+        self.max_batch_tokens = max_batch_tokens
         self.device = default_device() if device == "auto" else device
         if self.device == "cpu":
             torch.set_num_threads(threads or os.cpu_count() or 1)
@@ -197,14 +201,30 @@ class HFEngine:
             results.append((text, "stop" if ended else "length", int(mask.sum()), len(ids), logprobs))
         return results
 
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Prompt indices in batches, longest first: at most ``batch_size`` prompts and, with
+        ``max_batch_tokens``, at most that many padded tokens per batch."""
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        batches: list[list[int]] = []
+        for i in order:
+            batch = batches[-1] if batches else None
+            # sorted longest first: the batch's first prompt sets its padded width
+            if (
+                batch is None
+                or len(batch) >= self.batch_size
+                or (self.max_batch_tokens and (len(batch) + 1) * lengths[batch[0]] > self.max_batch_tokens)
+            ):
+                batches.append([i])
+            else:
+                batch.append(i)
+        return batches
+
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """Generate for every prompt, longest first in batches; results come back in input order."""
         texts = self._texts(prompts)
-        lengths = [len(t) for t in texts]
-        order = sorted(range(len(prompts)), key=lambda i: -lengths[i])
+        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
         out: list[Generation | None] = [None] * len(prompts)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in self._batches(lengths):
             t0 = time.perf_counter()
             try:
                 results = self._generate_batch([texts[i] for i in idx], params)

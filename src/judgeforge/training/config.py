@@ -39,6 +39,9 @@ class TrainConfig:
     """Probability that a sample's reference answer is removed (reference drop)."""
     max_answer_tokens: int = 384
     """Answers (and references) longer than this are cut, marked as in judging; bounds the cost of a step."""
+    max_explanation_tokens: int | None = None
+    """Teach only the first sentences of long teacher explanations (up to this many tokens), to
+    spend the compute on more samples rather than on long critiques."""
     # > Model
     model: str = "smollm2"
     """Base model: ``smollm2``, a model folder or a .gguf file."""

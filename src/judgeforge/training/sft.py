@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -96,12 +97,32 @@ class JudgeSFTDataset(Dataset):
             return text
         return self.tokenizer.decode(ids[: self.config.max_answer_tokens]) + TRUNCATION_MARK
 
+    def _first_sentences(self, text: str) -> str:
+        """The longest run of whole sentences within ``max_explanation_tokens`` (at least one, cut)."""
+        limit = self.config.max_explanation_tokens
+        if not limit or self._n_tokens(text) <= limit:
+            return text
+        kept = ""
+        for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+            longer = f"{kept} {sentence}".strip()
+            if self._n_tokens(longer) > limit:
+                break
+            kept = longer
+        if not kept:
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"][:limit]
+            kept = self.tokenizer.decode(ids).strip()
+        return kept
+
+    def _n_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def example(self, sample: JudgeSample) -> tuple[str, str]:
         """The prompt text and target text of one (already augmented) sample."""
         sample = sample.model_copy(
             update={
                 "answers": [self._cut(a) for a in sample.answers],
                 "reference": self._cut(sample.reference) if sample.reference else sample.reference,
+                "explanation": self._first_sentences(sample.explanation) if sample.explanation else None,
             }
         )
         template = get_template(default_template_id(sample, self.config.template_family))
@@ -181,6 +202,12 @@ class _EpochCallback(TrainerCallback):
 
     def on_epoch_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         self.dataset.epoch = int(state.epoch or 0)
+
+    def on_save(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        # a checkpoint is a usable judge: give it the config the judge CLI reads (prompt budget)
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            (folder / "judgeforge_train.json").write_text(json.dumps(asdict(self.dataset.config), indent=2))
 
     def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         if self.deadline and time.monotonic() > self.deadline:
