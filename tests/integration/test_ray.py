@@ -80,3 +80,28 @@ def test_ray_rejects_nested_pools():
 
     with pytest.raises(ConfigError, match="Ray pool"):
         create_engine("ray", engine="ray")
+
+
+def test_a_dying_worker_costs_its_shard_not_the_job(ray_cluster):
+    def crash_on_request(prompt: Prompt) -> str:
+        if "crash" in prompt.messages[0].content:
+            import os
+
+            os._exit(1)  # the worker process dies mid-call
+        return "1"
+
+    pool = create_engine("ray", engine="mock", workers=2, outputs=crash_on_request)
+    try:
+        prompts = [
+            _prompt(0),
+            _prompt(1),
+            _prompt(2).model_copy(update={"messages": [Message(role="user", content="crash")]}),
+        ]
+        prompts += [_prompt(3)]
+        gens = pool.generate(prompts, GenerationParams(max_new_tokens=4))
+        assert [g.finish_reason for g in gens] == ["stop", "stop", "error", "error"]  # second shard lost
+        assert "Ray worker failed" in gens[2].error
+        again = pool.generate([_prompt(5), _prompt(6)], GenerationParams(max_new_tokens=4))
+        assert [g.text for g in again] == ["1", "1"]  # the worker was restarted
+    finally:
+        pool.close()

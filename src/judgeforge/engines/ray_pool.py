@@ -72,7 +72,11 @@ class RayEngine:
             engine_kwargs.setdefault("threads", max(1, int(cpus_per_worker)))
         if not ray.is_initialized():
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-        actor = ray.remote(num_cpus=cpus_per_worker, num_gpus=gpus_per_worker)(_Worker)
+        # a worker that dies (OOM, a crashed driver) is restarted and its call retried once; a call that
+        # fails again costs that shard (error generations), not the job
+        actor = ray.remote(num_cpus=cpus_per_worker, num_gpus=gpus_per_worker, max_restarts=8, max_task_retries=1)(
+            _Worker
+        )
         self._ray = ray
         self._workers = [actor.remote(engine, engine_kwargs) for _ in range(workers)]
         try:
@@ -82,29 +86,22 @@ class RayEngine:
         self.max_prompt_tokens = min(limits)
 
     def _shards(self, prompts: Sequence[Prompt]) -> list[list[Prompt]]:
-        """Contiguous, near-equal shards, one per worker (empty shards dropped)."""
+        """Contiguous, near-equal shards, one per worker (empty when there are fewer prompts than workers)."""
         n, k = len(prompts), len(self._workers)
         bounds = [round(i * n / k) for i in range(k + 1)]
         return [list(prompts[a:b]) for a, b in zip(bounds, bounds[1:])]
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
-        shards = self._shards(prompts)
-        futures = [w.generate.remote(s, params) for w, s in zip(self._workers, shards) if s]
+        shards = [s for s in self._shards(prompts) if s]
+        futures = [w.generate.remote(s, params) for w, s in zip(self._workers, shards)]
         out: list[Generation] = []
-        for shard, result in zip([s for s in shards if s], self._gather(futures, shards)):
-            out.extend(result if result is not None else [_failed(p, "Ray worker failed") for p in shard])
-        return out
-
-    def _gather(self, futures: list[Any], shards: list[list[Prompt]]) -> list[list[Generation] | None]:
-        """Each worker's results; a worker that died costs its shard (error generations), not the job."""
-        results: list[list[Generation] | None] = []
-        for f in futures:
+        for shard, future in zip(shards, futures):
             try:
-                results.append(self._ray.get(f))
-            except self._ray.exceptions.RayError as e:
+                out.extend(self._ray.get(future))
+            except self._ray.exceptions.RayError as e:  # a dead worker costs its shard, not the job
                 logger.error("Ray worker failed: %s", e)
-                results.append(None)
-        return results
+                out.extend(_failed(p, f"Ray worker failed: {type(e).__name__}") for p in shard)
+        return out
 
     def count_tokens(self, prompts: Sequence[Prompt]) -> list[int]:
         shards = self._shards(prompts)
