@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the default judge (needs ../shared/data, the training splits only) and copy it into the package.
-# About 75 minutes on a 2-core CPU; see docs/default-judge.md for the measured run.
+# About 50 minutes on a 2-core CPU; see docs/default-judge.md for the measured run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 judgeforge train --config configs/train/default-judge.yaml "$@"

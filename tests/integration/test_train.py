@@ -87,7 +87,20 @@ def test_shipped_recipe_config_loads():
     from pathlib import Path
 
     config = TrainConfig.from_yaml(Path(__file__).parents[2] / "configs" / "train" / "default-judge.yaml")
-    assert config.lora and config.swap_prob == 0.5 and config.template_family == "judgeforge"
+    assert config.lora and config.swap_both and config.balance_labels and config.template_family == "judgeforge"
+    shipped = json.loads(
+        (Path(__file__).parents[2] / "src" / "judgeforge" / "resources" / "judge" / "judgeforge_train.json").read_text()
+    )
+    for key in (
+        "max_answer_tokens",
+        "swap_both",
+        "balance_labels",
+        "learning_rate",
+        "lora_r",
+        "batch_size",
+        "grad_accum",
+    ):
+        assert shipped[key] == getattr(config, key), key  # the recipe is the one that made the shipped judge
 
 
 def test_swap_both_shows_each_pair_in_both_orders(tiny_model_dir, tmp_path):
