@@ -112,7 +112,7 @@ def to_markdown(report: MetricReport, title: str = "Judge metrics") -> str:
         lines += ["", "| confidence bin | verdicts | mean confidence | accuracy |", "|---|---|---|---|"]
         for b in report.reliability:
             lines.append(
-                f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} |"
+                f"| {b['low']:.1f}-{b['high']:.1f} | {int(b['n'])} | {_pct(b['confidence'])} | {_pct(b['accuracy'])} |"
             )
     lines.append(f"\nParse failures counted as: {report.config['on_parse_failure']}.")
     return "\n".join(lines)
