@@ -2,28 +2,18 @@
 # The learning curve and ablations of docs/ablations.md (needs ../shared/data; ~95 min of training and
 # ~35 min of evaluation on 2 CPU cores).
 #   recipes/experiments.sh train   # the three fixed-budget training runs
-#   recipes/experiments.sh eval    # every measurement (both answer orders, fast mode)
+#   recipes/experiments.sh eval    # every measurement (first 200 PandaLM / 96 AlpacaEval val pairs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=../shared/data
 exp=runs/exp
 
-# quick_eval MODEL NAME N_PANDALM N_ALPACAEVAL [judge flags...]: PandaLM test and AlpacaEval CoT val heads
+# quick_eval MODEL NAME N_PANDALM N_ALPACAEVAL [judge flags...]
 quick_eval() {
   local model=$1 name=$2 n_panda=$3 n_alpaca=$4; shift 4
-  local out=$exp/eval/$name
-  mkdir -p "$out"
-  for set in pandalm_test:$n_panda alpacaeval_cot_val:$n_alpaca; do
-    local file=${set%%:*} n=${set##*:}
-    [ "$n" -gt 0 ] || continue
-    rm -f "$out/$file.jsonl"
-    /usr/bin/time -f "$name $file: %e s wall" judgeforge judge "$data/$file.jsonl" -o "$out/$file.jsonl" \
-      --model "$model" --mode fast --batch-size 16 --limit "$n" "$@"
-    judgeforge eval --gold "$data/$file.jsonl" --pred "$out/$file.jsonl" --json > "$out/$file.metrics.json"
-  done
+  recipes/eval-judge.sh "$model" "$exp/eval/$name" "$n_alpaca" "$n_panda" 0 -- "$@"
 }
 
-case ${1:-all} in
+case ${1:-} in
   train)
     judgeforge train --config configs/train/experiments/pair-balanced-both.yaml
     judgeforge train --config configs/train/experiments/pair-balanced-noswap.yaml

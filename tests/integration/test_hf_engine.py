@@ -61,7 +61,7 @@ def test_training_and_judging_see_the_same_prompt_bytes(tiny_engine, tiny_model_
     )
     dataset = JudgeSFTDataset([sample], tiny_engine.tokenizer, TrainConfig(max_answer_tokens=1000))
     train_prompt, target = dataset.example(sample)
-    judge_prompt = tiny_engine._texts([render_prompt(sample, get_template("judgeforge-pair"))])[0]
+    judge_prompt = prompt_text(render_prompt(sample, get_template("judgeforge-pair")), tiny_engine.tokenizer)
     assert (
         train_prompt
         == judge_prompt

@@ -165,13 +165,13 @@ def judge(
         config,
         engine,
         model,
-        batch_size,
-        max_prompt_tokens,
-        limit,
-        resume,
-        workers,
-        gpus_per_worker,
-        max_batch_tokens,
+        batch_size=batch_size,
+        max_prompt_tokens=max_prompt_tokens,
+        limit=limit,
+        resume=resume,
+        workers=workers,
+        gpus_per_worker=gpus_per_worker,
+        max_batch_tokens=max_batch_tokens,
     )
 
 

@@ -24,7 +24,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from judgeforge.engines.base import GenerationParams, cut_at_stop
 from judgeforge.errors import EngineError
-from judgeforge.prompts.render import prompt_text
+from judgeforge.prompts.render import prompt_token_ids
 from judgeforge.records import Generation, Prompt
 
 logger = logging.getLogger(__name__)
@@ -160,16 +160,12 @@ class HFEngine:
         # leave room to generate: 512 tokens, or half the context of a small model
         self.max_prompt_tokens = max_prompt_tokens or max(context - 512, context // 2)
 
-    def _texts(self, prompts: Sequence[Prompt]) -> list[str]:
-        return [prompt_text(p, self.tokenizer) for p in prompts]
-
     def count_tokens(self, prompts: Sequence[Prompt]) -> list[int]:
-        enc = self.tokenizer(self._texts(prompts), add_special_tokens=False)["input_ids"]
-        return [len(ids) for ids in enc]
+        return [len(ids) for ids in prompt_token_ids(prompts, self.tokenizer)]
 
     @torch.inference_mode()
-    def _generate_batch(self, texts: list[str], params: GenerationParams) -> list[tuple[Any, ...]]:
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+    def _generate_batch(self, ids: list[list[int]], params: GenerationParams) -> list[tuple[Any, ...]]:
+        enc = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)  # left padding
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "do_sample": params.temperature > 0,
@@ -185,7 +181,7 @@ class HFEngine:
         out = self.model.generate(**enc, **kwargs)
         sequences = out.sequences if params.top_logprobs else out
         new = sequences[:, enc["input_ids"].shape[1] :]
-        first: list[dict[str, float] | None] = [None] * len(texts)
+        first: list[dict[str, float] | None] = [None] * len(ids)
         if params.top_logprobs:
             top = torch.log_softmax(out.scores[0].float(), dim=-1).topk(params.top_logprobs, dim=-1)
             first = [
@@ -221,13 +217,12 @@ class HFEngine:
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """Generate for every prompt, longest first in batches; results come back in input order."""
-        texts = self._texts(prompts)
-        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        ids = prompt_token_ids(prompts, self.tokenizer)
         out: list[Generation | None] = [None] * len(prompts)
-        for idx in self._batches(lengths):
+        for idx in self._batches([len(i) for i in ids]):
             t0 = time.perf_counter()
             try:
-                results = self._generate_batch([texts[i] for i in idx], params)
+                results = self._generate_batch([ids[i] for i in idx], params)
             except (RuntimeError, ValueError) as e:
                 if len(idx) == 1:
                     out[idx[0]] = Generation(

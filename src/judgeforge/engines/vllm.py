@@ -16,7 +16,7 @@ from typing import Any
 
 from judgeforge.engines.base import GenerationParams, cut_at_stop
 from judgeforge.errors import EngineError
-from judgeforge.prompts.render import prompt_text
+from judgeforge.prompts.render import prompt_token_ids
 from judgeforge.records import Generation, Prompt
 
 logger = logging.getLogger(__name__)
@@ -87,11 +87,8 @@ class VLLMEngine:
         context = int(self.llm.llm_engine.model_config.max_model_len)
         self.max_prompt_tokens = max_prompt_tokens or max(context - 512, context // 2)
 
-    def _texts(self, prompts: Sequence[Prompt]) -> list[str]:
-        return [prompt_text(p, self.tokenizer) for p in prompts]
-
     def count_tokens(self, prompts: Sequence[Prompt]) -> list[int]:
-        return [len(ids) for ids in self.tokenizer(self._texts(prompts), add_special_tokens=False)["input_ids"]]
+        return [len(ids) for ids in prompt_token_ids(prompts, self.tokenizer)]
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         from vllm import SamplingParams
@@ -103,7 +100,7 @@ class VLLMEngine:
             stop=list(params.stop) or None,
             logprobs=params.top_logprobs or None,
         )
-        ids = self.tokenizer(self._texts(prompts), add_special_tokens=False)["input_ids"]
+        ids = prompt_token_ids(prompts, self.tokenizer)
         outputs = self.llm.generate([{"prompt_token_ids": i} for i in ids], sampling, use_tqdm=False)
         results = []
         for prompt, out in zip(prompts, outputs):

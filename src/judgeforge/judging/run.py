@@ -13,7 +13,7 @@ from judgeforge.engines.base import Engine, GenerationParams
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.parse import first_line, flip_label, label_from_scores, parse_scores, parse_verdict
 from judgeforge.prompts.render import PromptTemplate, default_template_id, get_template, render_prompt
-from judgeforge.records import Generation, JudgeSample, Judgment, Prompt, Verdict
+from judgeforge.records import Generation, JudgeSample, Judgment, Prompt, Status, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -199,8 +199,7 @@ def _combine(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verd
         "error": "; ".join(errors) or None,
     }
     if not parsed:
-        engine_failed = all((j.parse_error or "").startswith("engine error") for j in judgments)
-        return Verdict(**common, status="engine_error" if engine_failed else "parse_failed")
+        return Verdict(**common, status=_failure_status(judgments))
     if all(j.probs for j in parsed):
         probs = _geometric_mean([j.probs for j in parsed if j.probs])
         label = max(probs, key=probs.__getitem__)
@@ -221,29 +220,29 @@ def _compare(dists: list[dict[int, float]]) -> dict[int, float]:
     return p
 
 
+def _failure_status(failed: list[Judgment]) -> Status:
+    """``engine_error`` when the engine failed every one of these judgments, else ``parse_failed``."""
+    return "engine_error" if all((j.parse_error or "").startswith("engine error") for j in failed) else "parse_failed"
+
+
 def _combine_pointwise(sample_id: str, judgments: list[Judgment], truncated: bool) -> Verdict:
     """One verdict from each answer's own grade: the best-graded answer wins."""
-    errors = [f"answer {j.answer}: {j.parse_error}" for j in judgments if j.parse_error]
-    common = {
-        "sample_id": sample_id,
-        "judgments": judgments,
-        "truncated": truncated,
-        "error": "; ".join(errors) or None,
-    }
-    if errors:
-        engine_failed = all((j.parse_error or "").startswith("engine error") for j in judgments if j.parse_error)
-        return Verdict(**common, status="engine_error" if engine_failed else "parse_failed")
-    dists = [j.score_probs for j in judgments]
-    if all(dists):
-        # expected scores, and for pairs the probability of each verdict under both grade distributions
-        scores = [sum(k * v for k, v in d.items()) for d in dists if d]
-        if len(judgments) == 2:
-            probs = _compare([d for d in dists if d])
-            label = max(probs, key=probs.__getitem__)
-            return Verdict(**common, scores=scores, probs=probs, label=label, confidence=probs[label])
+    failed = [j for j in judgments if j.parse_error]
+    error = "; ".join(f"answer {j.answer}: {j.parse_error}" for j in failed) or None
+    common = {"sample_id": sample_id, "judgments": judgments, "truncated": truncated, "error": error}
+    if failed:
+        return Verdict(**common, status=_failure_status(failed))
+    dists = [j.score_probs for j in judgments if j.score_probs]
+    if len(dists) < len(judgments):  # no first-token distribution: compare the parsed grades
+        scores = [j.scores[0] for j in judgments if j.scores]
         return Verdict(**common, scores=scores, label=label_from_scores(scores))
-    scores = [j.scores[0] for j in judgments if j.scores]
-    return Verdict(**common, scores=scores, label=label_from_scores(scores))
+    expected = [sum(k * v for k, v in d.items()) for d in dists]
+    if len(dists) != 2:
+        return Verdict(**common, scores=expected, label=label_from_scores(expected))
+    # a pair: the probability of each verdict under the two grade distributions
+    probs = _compare(dists)
+    label = max(probs, key=probs.__getitem__)
+    return Verdict(**common, scores=expected, probs=probs, label=label, confidence=probs[label])
 
 
 @dataclass(frozen=True)

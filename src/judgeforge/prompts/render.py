@@ -7,6 +7,7 @@ Templates are YAML data files (``templates/*.yaml`` here, or any path a user giv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -146,3 +147,9 @@ def prompt_text(prompt: Prompt, tokenizer: ChatTokenizer | None) -> str:
     return tokenizer.apply_chat_template(
         [m.model_dump() for m in prompt.messages], tokenize=False, add_generation_prompt=True
     )
+
+
+def prompt_token_ids(prompts: Sequence[Prompt], tokenizer: Any) -> list[list[int]]:
+    """The token ids of :func:`prompt_text` for each prompt (no special tokens added: the chat
+    template already holds them)."""
+    return tokenizer([prompt_text(p, tokenizer) for p in prompts], add_special_tokens=False)["input_ids"]

@@ -193,6 +193,11 @@ def judgment_loss(model: Any, batch: dict[str, torch.Tensor], verdict_weight: fl
     return (losses * weights).sum() / weights.sum()
 
 
+def _write_config(folder: Path, config: TrainConfig) -> None:
+    """Record the training config beside a saved judge (the judge CLI reads its prompt budget)."""
+    (folder / "judgeforge_train.json").write_text(json.dumps(asdict(config), indent=2))
+
+
 class _EpochCallback(TrainerCallback):
     """Tells the dataset which epoch it serves, and stops at the time budget."""
 
@@ -207,7 +212,7 @@ class _EpochCallback(TrainerCallback):
         # a checkpoint is a usable judge: give it the config the judge CLI reads (prompt budget)
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if folder.is_dir():
-            (folder / "judgeforge_train.json").write_text(json.dumps(asdict(self.dataset.config), indent=2))
+            _write_config(folder, self.dataset.config)
 
     def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         if self.deadline and time.monotonic() > self.deadline:
@@ -322,5 +327,5 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     model.save_pretrained(final)
     if not config.lora:
         tokenizer.save_pretrained(final)
-    (final / "judgeforge_train.json").write_text(json.dumps(asdict(config), indent=2))
+    _write_config(final, config)
     return final
