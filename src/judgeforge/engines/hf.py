@@ -125,6 +125,17 @@ def _forget_gguf_origin(lm: PreTrainedModel) -> None:
         del lm.config.quantization_config
 
 
+def _left_pad(ids: list[list[int]], pad_id: int, device: str) -> dict[str, torch.Tensor]:
+    """A batch of token ids padded on the left (decoder-only generation continues on the right)."""
+    width = max(len(row) for row in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for r, row in enumerate(ids):
+        input_ids[r, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+        mask[r, width - len(row) :] = 1
+    return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
+
+
 class HFEngine:
     """Batched generation with transformers.
 
@@ -165,7 +176,7 @@ class HFEngine:
 
     @torch.inference_mode()
     def _generate_batch(self, ids: list[list[int]], params: GenerationParams) -> list[tuple[Any, ...]]:
-        enc = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)  # left padding
+        enc = _left_pad(ids, self.tokenizer.pad_token_id, self.device)
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_new_tokens,
             "do_sample": params.temperature > 0,
