@@ -133,7 +133,8 @@ def test_reward_judge_through_the_cli(judge_dir: Path, tmp_path: Path) -> None:
         assert sum(r["pred_probs"].values()) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_training_moves_the_head(tiny_model_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("answer_length", [False, True])
+def test_training_moves_the_head(tiny_model_dir: Path, tmp_path: Path, answer_length: bool) -> None:
     from judgeforge.engines.reward_model import load_reward_head
     from judgeforge.training.reward import RewardTrainConfig, train_reward_judge
 
@@ -153,12 +154,15 @@ def test_training_moves_the_head(tiny_model_dir: Path, tmp_path: Path) -> None:
     config = RewardTrainConfig(
         train_files=[str(train_file)], output_dir=str(tmp_path / "run"), base_model=str(tiny_model_dir),
         mean_layers=[1, 2], last_layers=[2], longer_wins_fraction=None, negatives_per_kind=5,
-        dev_fraction=0.2, epochs=30, head_hidden=8, chunk_size=16,
+        dev_fraction=0.2, epochs=30, head_hidden=8, chunk_size=16, answer_length=answer_length,
     )  # fmt: skip
     final = train_reward_judge(config)
     head, info = load_reward_head(final)
+    assert info.spec.answer_length is answer_length
+    spec = FeatureSpec(mean_layers=(1, 2), last_layers=(2,), answer_length=answer_length)
+    assert head.feature_mean.numel() == spec.size(32)
     torch.manual_seed(config.seed)
-    untrained = RewardHead(SPEC.size(32), hidden=8, dropout=config.dropout)
+    untrained = RewardHead(spec.size(32), hidden=8, dropout=config.dropout)
     assert not torch.equal(head.mlp[1].weight, untrained.mlp[1].weight)
     stats = info.training
     assert stats["dev"]["dev_agreement"] >= 0.75  # separable by construction
@@ -167,6 +171,31 @@ def test_training_moves_the_head(tiny_model_dir: Path, tmp_path: Path) -> None:
     # a rerun reuses every cached feature
     again = train_reward_judge(config)
     assert json.loads((again / "reward_judge.json").read_text())["training"]["sequences_extracted"] == 0
+
+
+def test_length_feature_counts_the_answer_before_truncation(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """A head that reads only the length feature ranks answers by their full token count, even
+    when both are cut to the same ``max_answer_tokens``."""
+    from judgeforge.judging.reward import load_reward_judge
+
+    spec = FeatureSpec(mean_layers=(1, 2), last_layers=(2,), answer_length=True)
+    head = RewardHead(spec.size(32), hidden=1, dropout=0.0)
+    with torch.no_grad():
+        head.mlp[1].weight.zero_()
+        head.mlp[1].weight[0, -1] = 1.0  # log(1 + tokens) > 0, where GELU is increasing
+        head.mlp[1].bias.zero_()
+        head.mlp[4].weight.fill_(1.0)
+        head.mlp[4].bias.zero_()
+    folder = tmp_path / "length-judge"
+    save_reward_judge(
+        folder, head, RewardJudgeInfo(base_model=str(tiny_model_dir), spec=spec, hidden=1, max_answer_tokens=16)
+    )
+    judge = load_reward_judge(str(folder), device="cpu")
+    answers = ["Yes.", "Yes, " * 10, "Yes, " * 40, "Yes, " * 80]  # the last two are both cut to 16 tokens
+    rewards = judge.rewards([JudgeSample(id="q", question="Well?", answers=answers)])[0]
+    assert rewards == sorted(rewards) and len(set(rewards)) == 4
+    verdict = judge.judge([JudgeSample(id="p", question="Well?", answers=answers[2:])], JudgeConfig())[0]
+    assert verdict.label == 2 and verdict.truncated  # type: ignore[union-attr]
 
 
 def test_train_config_refuses_test_files() -> None:

@@ -39,13 +39,23 @@ class FeatureSpec:
     The model's last layer is taken after its final norm."""
     last_layers: tuple[int, ...] = (16, 22, 30)
     """Layers whose state at the answer's last token (end of turn) is kept."""
+    answer_length: bool = False
+    """Append ``log(1 + the answer's token count)``, counted before truncation: the head then sees
+    length directly and learns from its data how much it is worth (truncated answers still look
+    long, and the synthetic padded answers teach that length alone is not quality)."""
 
     @property
     def top(self) -> int:
         return max((*self.mean_layers, *self.last_layers))
 
     def size(self, hidden: int) -> int:
-        return hidden * (len(self.mean_layers) + len(self.last_layers))
+        return hidden * (len(self.mean_layers) + len(self.last_layers)) + int(self.answer_length)
+
+
+def with_answer_length(features: torch.Tensor, n_tokens: Sequence[int]) -> torch.Tensor:
+    """``features`` (n, F) with the length feature of :attr:`FeatureSpec.answer_length` appended."""
+    lengths = torch.log1p(torch.tensor(n_tokens, dtype=features.dtype))
+    return torch.cat([features, lengths[:, None]], dim=1)
 
 
 @dataclass(frozen=True)
@@ -289,7 +299,14 @@ class RewardJudgeInfo:
     def from_json(cls, data: dict[str, Any]) -> RewardJudgeInfo:
         data = {k: v for k, v in data.items() if k != "kind"}
         spec = data.pop("spec", {})
-        return cls(spec=FeatureSpec(**{k: tuple(v) for k, v in spec.items()}), **data)
+        return cls(
+            spec=FeatureSpec(
+                mean_layers=tuple(spec.get("mean_layers", FeatureSpec.mean_layers)),
+                last_layers=tuple(spec.get("last_layers", FeatureSpec.last_layers)),
+                answer_length=bool(spec.get("answer_length", False)),
+            ),
+            **data,
+        )
 
     def grade(self, reward: float) -> float:
         """A 1-10 grade from a reward: 5.5 at the median training reward, logistic around it."""

@@ -68,10 +68,11 @@ class RewardTokenizer:
             sample = sample.model_copy(update={"question": short})
         return self._ids(prompt_text(render_prompt(sample, self.template), self.tokenizer)), cut
 
-    def answer(self, text: str) -> tuple[list[int], bool]:
-        """An answer's token ids (head and tail kept when too long) and whether it was cut."""
+    def answer(self, text: str) -> tuple[list[int], int]:
+        """An answer's token ids (head and tail kept when too long) and its token count before the
+        cut (more than ``max_answer_tokens``: it was cut)."""
         ids = self._ids(text)
-        return head_tail(ids, self.max_answer_tokens, self.marker) + self.end_of_turn, len(ids) > self.max_answer_tokens
+        return head_tail(ids, self.max_answer_tokens, self.marker) + self.end_of_turn, len(ids)
 
 
 class RewardJudge:
@@ -122,18 +123,21 @@ class RewardJudge:
         """Rewards, and whether each sample's question or an answer was cut (one tokenization)."""
         import torch
 
-        from judgeforge.engines.reward_model import Item
+        from judgeforge.engines.reward_model import Item, with_answer_length
 
-        items, cuts = [], []
+        items, cuts, lengths = [], [], []
         for s in samples:
             prefix, question_cut = self.tokens.prefix(s)
             answers = [self.tokens.answer(a) for a in s.answers]
             items.append(Item(prefix, [ids for ids, _ in answers]))
-            cuts.append(question_cut or any(cut for _, cut in answers))
+            lengths.append([n for _, n in answers])
+            cuts.append(question_cut or any(n > self.tokens.max_answer_tokens for n in lengths[-1]))
         if self.packed:
             features = self.extractor.features(items)
         else:
             features = self.extractor.sequence_features(items, self.max_batch_tokens)
+        if self.info.spec.answer_length:
+            features = [with_answer_length(f, n) for f, n in zip(features, lengths)]
         with torch.no_grad():
             return [self.head(f).tolist() for f in features], cuts
 

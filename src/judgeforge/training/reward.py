@@ -38,6 +38,7 @@ from judgeforge.engines.reward_model import (
     RewardJudgeInfo,
     rao_kupper,
     save_reward_judge,
+    with_answer_length,
 )
 from judgeforge.errors import ConfigError
 from judgeforge.judging.reward import RewardTokenizer
@@ -76,6 +77,9 @@ class RewardTrainConfig:
     """Layers whose hidden states are averaged over the answer (see ``FeatureSpec``)."""
     last_layers: list[int] = field(default_factory=lambda: [12, 18])
     """Layers whose state at the answer's end-of-turn token is kept."""
+    answer_length: bool = False
+    """Give the head the answer's token count (see ``FeatureSpec.answer_length``); it is not part
+    of the cached features, so arms with and without it share one cache."""
     max_question_tokens: int = 256
     """Longer questions keep their head and tail."""
     max_answer_tokens: int = 384
@@ -265,6 +269,20 @@ def extract_features(
     return done, stats
 
 
+def add_answer_length(
+    features: dict[str, torch.Tensor], pairs: Sequence[TrainPair], tok: RewardTokenizer
+) -> dict[str, torch.Tensor]:
+    """The cached features of the pairs' answers with the length feature appended (answers
+    without cached features are left out)."""
+    out: dict[str, torch.Tensor] = {}
+    for p in pairs:
+        for answer in (p.answer_a, p.answer_b):
+            key = _key(p.question, answer)
+            if key in features and key not in out:
+                out[key] = with_answer_length(features[key][None].float(), [tok.answer(answer)[1]])[0]
+    return out
+
+
 def dev_split(pairs: Sequence[TrainPair], config: RewardTrainConfig) -> set[str]:
     """The instructions held out to pick the head's epoch (seeded, ``dev_fraction`` of them)."""
     groups = sorted({p.group for p in pairs})
@@ -347,12 +365,16 @@ def train_reward_judge(config: RewardTrainConfig) -> Path:
     pairs = teacher_pairs(samples, config, rng)
     pairs += negative_pairs(pairs, config.negatives_per_kind, rng)
     rng.shuffle(pairs)  # extraction goes in pair order: a time budget then cuts every kind alike
-    spec = FeatureSpec(mean_layers=tuple(config.mean_layers), last_layers=tuple(config.last_layers))
+    spec = FeatureSpec(
+        mean_layers=tuple(config.mean_layers), last_layers=tuple(config.last_layers), answer_length=config.answer_length
+    )
     extractor = FeatureExtractor(config.base_model, spec)
     tok = RewardTokenizer(
         extractor.tokenizer, extractor.end_of_turn, config.max_question_tokens, config.max_answer_tokens
     )
     features, extract_stats = extract_features(pairs, extractor, tok, config)
+    if config.answer_length:
+        features = add_answer_length(features, pairs, tok)
     head, head_stats = train_head(pairs, features, config)
     stacked = torch.stack(list(features.values())).float()
     with torch.no_grad():
