@@ -9,6 +9,7 @@ from judgeforge.data.formats import samples_from_rows
 from judgeforge.data.load import load_samples
 from judgeforge.engines import Engine, GenerationParams, create_engine, list_engines
 from judgeforge.errors import ConfigError, DataError, EngineError, JudgeforgeError
+from judgeforge.judging.cascade import Cascade
 from judgeforge.judging.evaluate import evaluate_files
 from judgeforge.judging.job import judge_file
 from judgeforge.judging.judge import Judge
@@ -33,6 +34,7 @@ from judgeforge.records import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Cascade",
     "ConfigError",
     "DataError",
     "Engine",

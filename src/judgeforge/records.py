@@ -204,6 +204,15 @@ class Verdict(BaseModel):
     score_scale: tuple[float, float] | None = None
     """The scale ``scores`` are on (``None``: 1-10, as JudgeLM templates and the reward judge grade);
     the output layer rescales them to the sample's own ``score_scale``."""
+    escalated: bool | None = None
+    """Confidence cascade: this is the second judge's verdict (the first judge's confidence was
+    below the threshold, or it failed); ``False``: the first judge's verdict stands; ``None``: no cascade."""
+    first_judge_label: int | None = None
+    """Confidence cascade: the first judge's verdict (``None`` when it failed)."""
+    first_judge_confidence: float | None = None
+    """Confidence cascade: the first judge's probability of its verdict (``None``: it gave none)."""
+    first_judge_error: str | None = None
+    """Confidence cascade, escalated: why the first judge gave no verdict, when it failed."""
 
 
 class OutputStatus(str, Enum):
@@ -293,6 +302,15 @@ class JudgeOutput(BaseModel):
     pred_ranking: list[int] | None = None
     """Multi-answer samples: the answers (1-based) from best to worst by ``pred_score``; equal
     scores keep input order (see ``pred_label`` for whether the top is a tie)."""
+    escalated: bool | None = None
+    """Confidence cascade (``--escalate-below``): the verdict is the second judge's; ``false``: the first
+    judge's stands. Absent without a cascade."""
+    first_judge_label: int | None = None
+    """Confidence cascade: the first judge's verdict (``null`` when it failed)."""
+    first_judge_confidence: float | None = None
+    """Confidence cascade: the first judge's ``pred_confidence`` (``null``: it gave none)."""
+    first_judge_error: str | None = None
+    """Confidence cascade, escalated records: why the first judge gave no verdict, when it failed."""
 
     @classmethod
     def output_fields(cls) -> frozenset[str]:

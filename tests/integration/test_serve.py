@@ -6,6 +6,7 @@ import asyncio
 import json
 import math
 import re
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -316,6 +317,24 @@ def test_cli_serves_on_localhost_with_the_key_from_the_environment(monkeypatch):
         assert r["status"] == "ok" and r["pred_label_original"] == 1 and r["consistent"] is False
         info = c.get("/v1/judge/info", headers={"X-API-Key": "k"}).json()
         assert info["limits"]["max_batch_size"] == 4 and info["judge"]["swap"] is True
+
+
+def _sigterm() -> None:
+    signal.raise_signal(signal.SIGTERM)  # what uvicorn does after a graceful shutdown on SIGTERM
+
+
+def _ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop, code, how", [(_sigterm, 143, "terminated"), (_ctrl_c, 130, "interrupted")])
+def test_a_stopped_server_says_it_shut_down(monkeypatch, capsys, stop, code, how):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: stop())
+    assert main(["serve", "--judge", "mock"]) == code
+    err = capsys.readouterr().err
+    assert f"{how}; the server has shut down" in err and "--resume" not in err  # no file job to resume
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,21 @@ def judge(
     retry_failed: Annotated[
         bool, typer.Option(help="With --resume, also judge parse_failed records again (engine_error ones always are).")
     ] = False,
+    escalate_below: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Confidence cascade: send the records whose verdict confidence (pred_confidence) is below P, "
+            "or that the judge failed on, to the --escalate-to judge.",
+        ),
+    ] = None,
+    escalate_to: Annotated[
+        str | None,
+        typer.Option(
+            help="The stronger judge of --escalate-below: a YAML spec or a shipped name; loaded only when needed."
+        ),
+    ] = None,
     max_failure_rate: Annotated[
         float,
         typer.Option(min=0, max=1, help="Exit 1 when more than this fraction of records is not ok (always if all)."),
@@ -68,6 +83,7 @@ def judge(
 ) -> None:
     """Judge samples with an LLM judge (the shipped one unless --judge names another)."""
     from judgeforge.engines.options import parse_key_values
+    from judgeforge.judging.cascade import Cascade
     from judgeforge.judging.job import check_job
     from judgeforge.judging.judge import Judge
 
@@ -88,7 +104,11 @@ def judge(
         "workers": workers,
         "gpus_per_worker": gpus_per_worker,
     }
-    # everything is checked before a model loads: the spec, the input, the output
+    if escalate_below is not None and escalate_to is None:
+        raise typer.BadParameter("needs --escalate-to (the stronger judge's spec)", param_hint="--escalate-below")
+    if escalate_to is not None and escalate_below is None:
+        raise typer.BadParameter("needs --escalate-below (a confidence threshold)", param_hint="--escalate-to")
+    # everything is checked before a model loads: the specs, the input, the output
     judge_ = Judge.from_spec(judge_spec, **overrides)
     if not input.is_file():
         raise DataError(f"{input}: no such file")
@@ -98,11 +118,14 @@ def judge(
         return
     if output is None:
         raise typer.BadParameter("required unless --print-prompt", param_hint="--output")
-    check_job(input, output, judge_.config, judge_.identity(), resume=resume)  # format, output, resume identity
-    console.print(judge_.describe(), highlight=False)
-    with judge_:
-        judge_.load()
-        summary = _judge_with_progress(judge_, input, output, resume, retry_failed, limit)
+    runner: Judge | Cascade = judge_
+    if escalate_to is not None and escalate_below is not None:
+        runner = judge_.cascade(escalate_to, below=escalate_below)  # the flags above change the first judge only
+    check_job(input, output, runner.config, runner.identity(), resume=resume)  # format, output, resume identity
+    console.print(runner.describe(), highlight=False)
+    with runner:
+        runner.load()
+        summary = _judge_with_progress(runner, input, output, resume, retry_failed, limit)
     if problem := summary.failure_problem(max_failure_rate):
         console.print(f"[red]error:[/red] {problem}; see the 'error' field of the records in {output}")
         raise typer.Exit(1)
@@ -156,9 +179,10 @@ def _judge_with_progress(
         )
     elapsed = time.perf_counter() - start
     judged = summary.total - summary.skipped_done
-    cache = f", {summary.from_cache} answers from the cache" if summary.from_cache else ""
+    notes = f", {summary.from_cache} answers from the cache" if summary.from_cache else ""
+    notes += f", {summary.escalated} escalated" if summary.escalated else ""
     console.print(
-        f"{summary.total} records ({summary.skipped_done} already done, {summary.retried} retried{cache}) in "
+        f"{summary.total} records ({summary.skipped_done} already done, {summary.retried} retried{notes}) in "
         f"{elapsed:.1f}s ({judged / max(elapsed, 1e-9):.2f} samples/s); statuses: {dict(summary.statuses)}; "
         f"output: {output}",
         highlight=False,

@@ -48,6 +48,9 @@ app.command()(leaderboard)
 app.command()(audit)
 app.command()(serve)
 
+_command: str | None = None
+"""The subcommand running (set by the app's callback), for the message when it is stopped."""
+
 
 def _version(value: bool) -> None:
     if value:
@@ -59,6 +62,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     verbose: Annotated[
         int,
         typer.Option(
@@ -70,6 +74,8 @@ def _options(
     ] = False,
 ) -> None:
     """Train, run and evaluate LLM judges."""
+    global _command
+    _command = ctx.invoked_subcommand
     quiet_libraries(verbose)
 
 
@@ -104,7 +110,14 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
-_INTERRUPTED = "interrupted; the output so far is kept: finish it with --resume"
+_KEPT = "the output so far is kept: finish it with --resume"
+_STOPPED = {"serve": "the server has shut down"}
+"""What a stopped subcommand leaves behind, when it is not the file job's resumable output."""
+
+
+def _stopped(how: str) -> str:
+    """The line printed when a subcommand is stopped (``how``: interrupted or terminated)."""
+    return f"{how}; {_STOPPED.get(_command or '', _KEPT)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,18 +125,21 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit codes: 0 success; 1 an error, or a judge run whose records all failed (or more than
     ``--max-failure-rate``); 2 a usage error; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
-    An interrupted judge run's output is complete up to its last chunk: ``--resume`` finishes it.
+    An interrupted judge run's output is complete up to its last chunk: ``--resume`` finishes it;
+    a stopped server has shut down (uvicorn finishes the requests in flight, then re-raises the signal).
     """
+    global _command
+    _command = None  # main may run several times in one process (tests)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         code = app(args=argv, standalone_mode=False, prog_name="judgeforge")
     except _Terminated:
-        console.print("terminated; the output so far is kept: finish it with --resume")
+        console.print(_stopped("terminated"))
         return 143
     except KeyboardInterrupt:
-        console.print(_INTERRUPTED)
+        console.print(_stopped("interrupted"))
         return 130
     except JudgeforgeError as e:
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
@@ -134,14 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as e:
         return e.exit_code
     except typer.Abort:
-        console.print(_INTERRUPTED)
+        console.print(_stopped("interrupted"))
         return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     # typer/click return an exit code instead of raising it when not standalone (Ctrl-C gives 130)
     if code == 130:
-        console.print(_INTERRUPTED)
+        console.print(_stopped("interrupted"))
     return code if isinstance(code, int) else 0
 
 

@@ -48,6 +48,8 @@ class RunSummary:
     """Engine answers served from the engine's cache in this run (OpenAI engine)."""
     statuses: Counter[str] = field(default_factory=Counter)
     """Output records of the job's input lines by status."""
+    escalated: int = 0
+    """Output records of the job's input lines that a confidence cascade's second judge decided."""
 
     @property
     def failed(self) -> int:
@@ -325,6 +327,7 @@ def _run(
     if wanted <= final.keys():  # finished: one record per line, in input order
         _write_atomic(output_path, "".join(final[n].to_json_line() for n in sorted(final)))
     summary.statuses = Counter(rec.status.value for n, rec in final.items() if n in wanted)
+    summary.escalated = sum(bool(rec.escalated) for n, rec in final.items() if n in wanted)
     return summary
 
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from judgeforge.engines.base import Engine
 from judgeforge.errors import ConfigError, DataError
@@ -24,6 +24,9 @@ from judgeforge.judging.spec import JudgeKind, JudgeSpec
 from judgeforge.prompts.render import get_template, prompt_text
 from judgeforge.prompts.truncate import HasTokenizer
 from judgeforge.records import JudgeSample, Prompt, Verdict
+
+if TYPE_CHECKING:
+    from judgeforge.judging.cascade import Cascade
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +294,22 @@ class Judge:
             settings=self.identity(),
             judge_fn=self.judge,
         )
+
+    def cascade(self, second: Judge | JudgeSpec | str | Path, below: float) -> Cascade:
+        """This judge as the first of a confidence cascade: verdicts less confident than ``below`` (and
+        failures) go to ``second`` (see :class:`~judgeforge.judging.cascade.Cascade`).
+
+        Args:
+            second: the stronger judge: a :class:`Judge`, a spec, a YAML path or a shipped name;
+                checked now, its model loaded only when a first sample is escalated.
+            below: the confidence threshold, in [0, 1].
+
+        Returns:
+            The cascade, with the same ``judge``/``judge_file`` interface as a judge.
+        """
+        from judgeforge.judging.cascade import Cascade
+
+        return Cascade(self, second if isinstance(second, Judge) else Judge.from_spec(second), below)
 
     def identity(self) -> dict[str, Any]:
         """What decides this judge's output, compared by ``--resume``: the spec with the model and prompt

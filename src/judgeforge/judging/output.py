@@ -111,6 +111,15 @@ def output_record(
     out |= {**_scored(verdict, sample), "pred_label": verdict.label, "status": OutputStatus(verdict.status)}
     if verdict.error:
         out |= {"error": verdict.error, "failure": _failure_kind(verdict.judgments)}
+    first_conf = verdict.first_judge_confidence
+    if verdict.escalated is not None:  # a cascade: which judge decided, and what the first one said
+        out |= {
+            "escalated": verdict.escalated,
+            "first_judge_label": verdict.first_judge_label,
+            "first_judge_confidence": None if first_conf is None else _finite(round(first_conf, 6)),
+        }
+        if verdict.first_judge_error:
+            out["first_judge_error"] = verdict.first_judge_error
     if verdict.truncated:
         out["truncated"] = True
     if warnings or verdict.warnings:
