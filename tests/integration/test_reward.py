@@ -238,3 +238,59 @@ def test_both_ways_of_running_the_backbone_give_the_same_verdicts(judge_dir: Pat
     for v, w in zip(packed.judge(samples, config), causal.judge(samples, config)):
         assert not isinstance(v, Exception) and not isinstance(w, Exception)
         assert v.label == w.label
+
+
+@pytest.fixture(scope="module")
+def tiny_gemma_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised 3-layer Gemma 3 (sliding and full attention layers, one rotary
+    embedding per layer type) with the tiny Llama's tokenizer."""
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=8, sliding_window=512,
+        layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+        max_position_embeddings=1024, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    path = tmp_path_factory.mktemp("tiny-gemma")
+    Gemma3ForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def test_gemma_features_are_its_own_hidden_states(tiny_gemma_dir: Path) -> None:
+    """The layer-by-layer loop reproduces the model's own forward pass on a Gemma 3 (scaled
+    embeddings, per-layer-type rotary embeddings), packed or not."""
+    spec = FeatureSpec(mean_layers=(1, 3), last_layers=(2,))
+    extractor = FeatureExtractor(str(tiny_gemma_dir), spec, device="cpu", dtype=torch.float32)
+    ids = _ids(extractor, "Why is the sky blue? Because sunlight scatters off the air, blue most of all.")
+    with torch.inference_mode():
+        states = extractor._states(torch.tensor([ids]), torch.arange(len(ids))[None], None)
+        own = extractor.backbone(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states
+    for n in (1, 2):
+        torch.testing.assert_close(states[n], own[n])
+    torch.testing.assert_close(states[3], own[3])  # the last layer: after the final norm, as HF gives it
+    items = [Item(ids[:6], [ids[6:], ids[6:12]]), Item(ids[:3], [ids[3:9]])]
+    packed, unpacked = extractor.features(items), extractor.sequence_features(items)
+    for a, b in zip(packed, unpacked):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_gemma_chat_template_for_base_model_ggufs() -> None:
+    from jinja2 import Template
+
+    from judgeforge.engines.hf import GEMMA_CHAT_TEMPLATE
+
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": " Why? "},
+        {"role": "assistant", "content": "Because."},
+    ]
+    text = Template(GEMMA_CHAT_TEMPLATE).render(messages=messages, bos_token="<bos>", add_generation_prompt=False)
+    assert text == (
+        "<bos><start_of_turn>user\nBe brief.\n\nWhy?<end_of_turn>\n<start_of_turn>model\nBecause.<end_of_turn>\n"
+    )
+    opened = Template(GEMMA_CHAT_TEMPLATE).render(messages=messages[1:2], bos_token="<bos>", add_generation_prompt=True)
+    assert opened == "<bos><start_of_turn>user\nWhy?<end_of_turn>\n<start_of_turn>model\n"

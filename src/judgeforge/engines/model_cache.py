@@ -35,7 +35,7 @@ from judgeforge.defaults import base_dir
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """Bump when what an entry holds changes, so that old entries are not read."""
 MANIFEST = "judgeforge_cache.json"
 """Written last into an entry: the sources it was built from and the size of every file in it."""

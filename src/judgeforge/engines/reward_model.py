@@ -14,6 +14,7 @@ a few layers. Layers above the highest one used are never run, and the LM head i
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -180,10 +181,19 @@ class FeatureExtractor:
         input_ids, position_ids = input_ids.to(self.device), position_ids.to(self.device)
         mask = mask.to(self.device) if mask is not None else None
         hidden = self.backbone.embed_tokens(input_ids)
-        rotary = self.backbone.rotary_emb(hidden, position_ids=position_ids)
+        # Gemma 3 has one rotary embedding per layer type (sliding / full attention). Its sliding
+        # window (512 tokens for gemma-3-270m) is longer than any sequence a reward judge scores
+        # (question and answer are cut well below it), so plain causal attention is the same.
+        types: list[str] | None = getattr(self.backbone.config, "layer_types", None)
+        if types and "layer_type" in inspect.signature(self.backbone.rotary_emb.forward).parameters:
+            per_type = {t: self.backbone.rotary_emb(hidden, position_ids, t) for t in set(types)}
+            rotaries = [per_type[t] for t in types]
+        else:
+            rotaries = [self.backbone.rotary_emb(hidden, position_ids=position_ids)] * self.n_layers
         wanted = set(self.spec.mean_layers) | set(self.spec.last_layers)
         states: dict[int, torch.Tensor] = {0: hidden} if 0 in wanted else {}
         for n, layer in enumerate(self.backbone.layers[: self.spec.top], start=1):
+            rotary = rotaries[n - 1]
             hidden = layer(hidden, attention_mask=mask, position_embeddings=rotary, position_ids=position_ids)
             if isinstance(hidden, tuple):
                 hidden = hidden[0]
