@@ -72,6 +72,15 @@ NAMED_MODELS = {DEFAULT_MODEL: smollm2_gguf, "gemma3-270m": gemma3_270m_gguf}
 """Base models known by name, shipped as GGUF files in PyPI wheels (nothing is fetched from a hub)."""
 
 
+def cpu_threads() -> int:
+    """Threads for CPU inference: ``OMP_NUM_THREADS`` when set (so two jobs can share a machine
+    without thrashing), else every core."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -226,7 +235,7 @@ class HFEngine:
         batch_size: most prompts per forward pass; prompts are sorted by token count first so a
             batch wastes little on padding.
         max_prompt_tokens: longest accepted prompt; defaults to the model's context minus 512.
-        threads: CPU threads for torch; default: all cores.
+        threads: CPU threads for torch; default ``OMP_NUM_THREADS``, else all cores.
         max_batch_tokens: if set, batches are also capped at this many (padded) prompt tokens, so
             short prompts go in large batches and long ones in small batches (dynamic batching).
     """
@@ -244,7 +253,7 @@ class HFEngine:
         self.max_batch_tokens = max_batch_tokens
         self.device = default_device() if device == "auto" else device
         if self.device == "cpu":
-            torch.set_num_threads(threads or os.cpu_count() or 1)
+            torch.set_num_threads(threads or cpu_threads())
         self.model: Any
         self.tokenizer: Any
         self.model, self.tokenizer = load_model(model, resolve_dtype(dtype, self.device), self.device)

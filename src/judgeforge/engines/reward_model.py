@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from judgeforge.engines.hf import default_device, load_model
+from judgeforge.engines.hf import cpu_threads, default_device, load_model
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class FeatureExtractor:
         device: ``cpu``, ``cuda`` or ``auto``.
         dtype: weights' dtype (bf16 is the fast path on CPU and GPU).
         max_row_tokens: tokens per packed row (attention cost grows with its square).
-        threads: CPU threads; default all cores.
+        threads: CPU threads; default ``OMP_NUM_THREADS``, else all cores.
     """
 
     def __init__(
@@ -149,7 +149,7 @@ class FeatureExtractor:
     ) -> None:
         self.device = default_device() if device == "auto" else device
         if self.device == "cpu":
-            torch.set_num_threads(threads or os.cpu_count() or 1)
+            torch.set_num_threads(threads or cpu_threads())
         lm, self.tokenizer = load_model(model, dtype, self.device)
         self.backbone = lm.model  # the LM head is never needed
         self.spec = spec or FeatureSpec()
