@@ -17,7 +17,6 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path

@@ -81,7 +81,7 @@ class RewardJudge:
     Args:
         model: the judge's folder; default: the one shipped in the package.
         device: ``cpu``, ``cuda`` or ``auto``.
-        threads: CPU threads; default all cores.
+        threads: CPU threads; default ``OMP_NUM_THREADS``, else all cores.
         max_row_tokens: tokens per packed forward pass (several short samples share one); 0: one
             sample per row, the fastest on CPU (measured in docs/benchmarks.md, round 3: no attention
             is computed across samples).
