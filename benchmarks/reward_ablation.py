@@ -67,6 +67,16 @@ def subset(pool: list[TrainPair], fraction: float, n: int) -> list[TrainPair]:
             longer.append(p)
         else:
             shorter.append(p)
+    if n == 0:  # as many as the pool allows at this share
+        decided = len(pool) - len(ties)
+        n = (
+            int(
+                min(len(longer) / max(fraction, 1e-9), len(shorter) / max(1 - fraction, 1e-9), decided)
+                * len(pool)
+                / decided
+            )
+            - 2
+        )  # rounding below must not ask for one pair more than there is
     n_ties = round(n * len(ties) / len(pool))
     n_longer = round((n - n_ties) * fraction)
     n_shorter = n - n_ties - n_longer
@@ -94,11 +104,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/train/reward-judge.yaml")
     parser.add_argument("--eval-cache", default="runs/ablation/eval-features")
-    parser.add_argument("--teacher-pairs", type=int, default=5500)
+    parser.add_argument("--teacher-pairs", type=int, default=5500, help="per arm; 0: as many as the cache allows")
     parser.add_argument(
         "--arm",
         action="append",
         help="NAME:FRACTION:LENGTH:NEGATIVES, e.g. balanced:0.5:no:yes (repeatable)",
+    )
+    parser.add_argument(
+        "--same-pairs-as",
+        help="another feature cache (e.g. another base model's): use only pairs whose answers are in both",
     )
     parser.add_argument("--seeds", type=int, default=2, help="head seeds per arm (results are their mean)")
     parser.add_argument("--json", default="runs/ablation/arms.json")
@@ -122,12 +136,11 @@ def main() -> None:
     )
     cached = dataclasses.replace(config, time_budget_minutes=0)  # read the training cache, extract nothing
     train_features, _ = extract_features(every + negatives, extractor, tok, cached)
-    pool = [
-        p
-        for p in every
-        if _key(p.question, p.answer_a) in train_features and _key(p.question, p.answer_b) in train_features
-    ]
-    negatives = [p for p in negatives if _key(p.question, p.answer_b) in train_features]
+    have = set(train_features)
+    if args.same_pairs_as:
+        have &= {k for f in sorted(Path(args.same_pairs_as).glob("chunk-*.pt")) for k in torch.load(f)["keys"]}
+    pool = [p for p in every if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
+    negatives = [p for p in negatives if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
     logging.info(
         "%d teacher pairs (longer wins %.3f) and %d negatives cached", len(pool), longer_share(pool), len(negatives)
     )
