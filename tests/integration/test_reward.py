@@ -276,6 +276,8 @@ def test_gemma_features_are_its_own_hidden_states(tiny_gemma_dir: Path) -> None:
     packed, unpacked = extractor.features(items), extractor.sequence_features(items)
     for a, b in zip(packed, unpacked):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="sliding window"):  # beyond it, causal attention would differ
+        extractor.sequence_features([Item(ids[:6], [ids[6:] * 60])])
 
 
 def test_gemma_chat_template_for_base_model_ggufs() -> None:

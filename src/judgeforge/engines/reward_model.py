@@ -181,9 +181,12 @@ class FeatureExtractor:
         mask = mask.to(self.device) if mask is not None else None
         hidden = self.backbone.embed_tokens(input_ids)
         # Gemma 3 has one rotary embedding per layer type (sliding / full attention). Its sliding
-        # window (512 tokens for gemma-3-270m) is longer than any sequence a reward judge scores
-        # (question and answer are cut well below it), so plain causal attention is the same.
+        # window (512 tokens for gemma-3-270m) is longer than what a reward judge scores (question
+        # and answer are cut below it), so plain causal attention is the same; refuse otherwise.
         types: list[str] | None = getattr(self.backbone.config, "layer_types", None)
+        window = getattr(self.backbone.config, "sliding_window", None)
+        if types and "sliding_attention" in types and window and int(position_ids.max()) >= window:
+            raise ValueError(f"{int(position_ids.max()) + 1} tokens exceed the sliding window ({window})")
         if types and "layer_type" in inspect.signature(self.backbone.rotary_emb.forward).parameters:
             per_type = {t: self.backbone.rotary_emb(hidden, position_ids, t) for t in set(types)}
             rotaries = [per_type[t] for t in types]
