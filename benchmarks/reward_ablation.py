@@ -28,6 +28,7 @@ from judgeforge.data.load import load_samples
 from judgeforge.data.perturb import injection, target_answer, verbosity
 from judgeforge.engines.reward_model import FeatureExtractor, FeatureSpec, rao_kupper
 from judgeforge.judging.reward import RewardTokenizer
+from judgeforge.metrics.baselines import longer_wins
 from judgeforge.records import JudgeSample
 from judgeforge.training.reward import (
     RewardTrainConfig,
@@ -37,6 +38,7 @@ from judgeforge.training.reward import (
     cpu_model,
     extract_features,
     negative_pairs,
+    split_by_length,
     teacher_pairs,
     train_head,
 )
@@ -51,22 +53,14 @@ def as_pairs(samples: list[JudgeSample]) -> list[TrainPair]:
 
 
 def longer_share(pairs: list[TrainPair]) -> float:
-    decided = [p for p in pairs if p.target[0] < 0.5 and len(p.answer_a) != len(p.answer_b)]
-    longer = [p for p in decided if (p.target[1] > p.target[2]) == (len(p.answer_a) > len(p.answer_b))]
-    return len(longer) / max(1, len(decided))
+    longer, shorter, _ = split_by_length(pairs)
+    return len(longer) / max(1, len(longer) + len(shorter))
 
 
 def subset(pool: list[TrainPair], fraction: float, n: int) -> list[TrainPair]:
     """``n`` teacher pairs of the pool (in pool order) of which ``fraction`` of the decided ones
     have the longer answer winning; ties kept in their share."""
-    longer, shorter, ties = [], [], []
-    for p in pool:
-        if p.target[0] >= 0.5 or len(p.answer_a) == len(p.answer_b):
-            ties.append(p)
-        elif (p.target[1] > p.target[2]) == (len(p.answer_a) > len(p.answer_b)):
-            longer.append(p)
-        else:
-            shorter.append(p)
+    longer, shorter, ties = split_by_length(pool)
     if n == 0:  # as many as the pool allows at this share
         decided = len(pool) - len(ties)
         n = (
@@ -89,11 +83,6 @@ def verdicts(head: torch.nn.Module, fa: torch.Tensor, fb: torch.Tensor) -> list[
     with torch.no_grad():
         probs = rao_kupper(head(fa), head(fb), head.tau)  # type: ignore[operator]
     return probs.argmax(-1).tolist()
-
-
-def longer_label(sample: JudgeSample) -> int:
-    a, b = (len(x) for x in sample.answers)
-    return 0 if a == b else (1 if a > b else 2)
 
 
 def standing(label: int, target: int) -> int:
@@ -187,7 +176,10 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    longer = {n: round(100 * sum(longer_label(s) == s.label for s in g) / len(g), 1) for n, g in sets.items()}
+    longer = {}
+    for n, g in sets.items():
+        rule = longer_wins([(len(s.answers[0]), len(s.answers[1])) for s in g]).combined
+        longer[n] = round(100 * sum(v == s.label for v, s in zip(rule, g)) / len(g), 1)
     cols = ["dev", *SETS, *(f"{p} toward padded" for p in PROBES)]
     print(f"\nCPU: {cpu_model()}; {args.seeds} head seeds per arm (mean); {args.teacher_pairs} teacher pairs per arm")
     print("| arm | longer wins in data | pairs | " + " | ".join(cols) + " |")

@@ -149,6 +149,22 @@ def _target(sample: JudgeSample) -> tuple[float, float, float] | None:
     return None
 
 
+def split_by_length(
+    pairs: Sequence[TrainPair],
+) -> tuple[list[TrainPair], list[TrainPair], list[TrainPair]]:
+    """The pairs whose winner is the longer answer, those whose winner is the shorter one, and the
+    rest (ties, equal lengths), each in the given order."""
+    longer, shorter, ties = [], [], []
+    for p in pairs:
+        if p.target[0] >= 0.5 or len(p.answer_a) == len(p.answer_b):
+            ties.append(p)
+        elif (p.target[1] > p.target[2]) == (len(p.answer_a) > len(p.answer_b)):
+            longer.append(p)
+        else:
+            shorter.append(p)
+    return longer, shorter, ties
+
+
 def teacher_pairs(samples: Sequence[JudgeSample], config: RewardTrainConfig, rng: random.Random) -> list[TrainPair]:
     """Pairs from labelled samples, resampled so the longer answer wins ``longer_wins_fraction`` of them."""
     pairs = []
@@ -160,14 +176,7 @@ def teacher_pairs(samples: Sequence[JudgeSample], config: RewardTrainConfig, rng
         pairs.append(TrainPair(s.question, s.answers[0], s.answers[1], target, group))
     rng.shuffle(pairs)
     if config.longer_wins_fraction is not None:
-        longer, shorter, ties = [], [], []
-        for p in pairs:
-            if p.target[0] >= 0.5 or len(p.answer_a) == len(p.answer_b):
-                ties.append(p)
-            elif (p.target[1] > p.target[2]) == (len(p.answer_a) > len(p.answer_b)):
-                longer.append(p)
-            else:
-                shorter.append(p)
+        longer, shorter, ties = split_by_length(pairs)
         f = config.longer_wins_fraction
         n_longer = min(len(longer), int(len(shorter) * f / (1 - f)))
         n_shorter = min(len(shorter), int(n_longer * (1 - f) / f))
