@@ -115,6 +115,32 @@ def test_bench_cli_runs_the_judge_on_a_shared_file(tmp_path, shared_data):
     assert len((out / "judgebench_gpt4o" / "judgments.jsonl").read_text().splitlines()) == 6
 
 
+def test_an_interrupted_bench_keeps_its_judgments_and_the_same_command_continues(tmp_path, monkeypatch, capsys):
+    from judgeforge.engines.mock import MockEngine
+
+    rows = [{"question_id": f"q{i}", "question_body": f"Q{i}?", "answer1_body": "a", "answer2_body": "b", "label": 1}
+            for i in range(40)]  # fmt: skip
+    gold = _write(tmp_path / "gold.jsonl", rows)
+    original, calls = MockEngine.generate, []
+
+    def interrupted_on_the_second_chunk(self, prompts, params):
+        calls.append(len(prompts))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, prompts, params)
+
+    monkeypatch.setattr(MockEngine, "generate", interrupted_on_the_second_chunk)
+    argv = ["bench", str(gold), "-o", str(tmp_path / "bench"), "--judge", "mock", "--batch-size", "1"]
+    assert main(argv) == 130
+    err = " ".join(capsys.readouterr().err.split())  # unwrapped
+    assert "the same command continues" in err and "--resume" not in err  # bench has no --resume flag
+    judged = tmp_path / "bench" / "gold" / "judgments.jsonl"
+    assert 0 < len(judged.read_text().splitlines()) < 40
+    monkeypatch.setattr(MockEngine, "generate", original)
+    assert main(argv) == 0
+    assert [json.loads(ln)["input_line"] for ln in judged.read_text().splitlines()] == list(range(1, 41))
+
+
 def test_bench_rejects_judgments_for_several_files(tmp_path, gold_and_two_judges):
     gold, a, _ = gold_and_two_judges
     assert main(["bench", str(gold), str(gold), "-o", str(tmp_path), "--judgments", str(a)]) == 2

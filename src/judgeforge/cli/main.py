@@ -110,14 +110,21 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
-_KEPT = "the output so far is kept: finish it with --resume"
-_STOPPED = {"serve": "the server has shut down"}
-"""What a stopped subcommand leaves behind, when it is not the file job's resumable output."""
+_CACHED = "the judgments so far are kept in the output folder: the same command continues from them"
+_STOPPED = {
+    "judge": "the output so far is kept: finish it with --resume",
+    "bench": _CACHED,
+    "leaderboard": _CACHED,
+    "audit": _CACHED,
+    "train": "what was done is kept in output_dir: run it again (generative judges: with --resume)",
+    "serve": "the server has shut down",
+}
+"""What a stopped subcommand leaves behind; the others (prepare, eval, demo) leave nothing to continue."""
 
 
 def _stopped(how: str) -> str:
     """The line printed when a subcommand is stopped (``how``: interrupted or terminated)."""
-    return f"{how}; {_STOPPED.get(_command or '', _KEPT)}"
+    return f"{how}; {_STOPPED.get(_command or '', 'nothing to continue: run it again')}"
 
 
 def main(argv: list[str] | None = None) -> int:
