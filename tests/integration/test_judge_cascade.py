@@ -119,6 +119,28 @@ def test_a_file_gets_one_record_per_input_line_with_both_verdicts(tmp_path):
     assert by_id["q0"]["pred_confidence"] == by_id["q0"]["first_judge_confidence"] == 0.9
 
 
+def test_the_summary_counts_the_cache_hits_of_both_judges(tmp_path):
+    from judgeforge.engines.openai_http import Usage
+
+    class Cached(ConfidentMock):
+        """Stands for an API engine whose every answer comes from its cache."""
+
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.usage = Usage()
+
+        def generate(self, prompts, params) -> list[Generation]:
+            self.usage.cache_hits += len(prompts)
+            return super().generate(prompts, params)
+
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("\n".join(_lines()) + "\n")
+    first = Judge.from_spec("mock", mode="fast", engine_instance=Cached())
+    second = Judge.from_spec("mock", mode="fast", engine_instance=Cached(verdict="2", unsure=False))
+    summary = first.cascade(second, below=0.7).judge_file(source, out)
+    assert summary.escalated == 3 and summary.from_cache == 6 + 3
+
+
 def test_the_second_judge_failing_is_recorded_not_hidden():
     # escalated and the second judge's output is no verdict: its failure is the record, the first verdict beside it
     second = ConfidentMock(verdict="maybe")
@@ -187,6 +209,23 @@ def test_cli_cascade_writes_the_second_verdicts(tmp_path, cli_specs, capsys):
     assert [r["first_judge_label"] for r in records] == [1, 1, 1, 1, None, 1]
     assert records[4]["status"] == "ok" and records[4]["escalated"] is True  # the failure got a verdict
     assert "3 escalated" in capsys.readouterr().err
+
+
+def test_cli_print_prompt_shows_both_judges_prompts(tmp_path, cli_specs, capsys):
+    source, _, _ = cli_specs
+    scores = tmp_path / "scores.yaml"  # a second judge with another prompt
+    scores.write_text("name: scores\nengine: mock\ntemplate: judgeforge-pair-scores\n")
+    argv = ["--escalate-below", "0.7", "--escalate-to", str(scores), "--print-prompt"]
+    assert _judge(source, tmp_path / "never.jsonl", *argv) == 0
+    printed = capsys.readouterr().out
+    headings = re.findall(r"^===== (.*) =====$", printed, flags=re.M)
+    blocks = re.split(r"^===== .* =====$", printed, flags=re.M)[1:]
+    assert [h.split(", ", 1)[1] for h in headings] == [
+        "first judge, prompt 1 of 1",
+        "second judge, when escalated, prompt 1 of 1",
+    ]
+    assert blocks[0] != blocks[1] and "score" in blocks[1].lower()
+    assert not (tmp_path / "never.jsonl").exists()
 
 
 def test_cli_threshold_0_never_loads_the_second_judge(tmp_path, cli_specs):

@@ -112,15 +112,20 @@ def judge(
     judge_ = Judge.from_spec(judge_spec, **overrides)
     if not input.is_file():
         raise DataError(f"{input}: no such file")
-    if print_prompt:
-        with judge_:
-            _print_prompts(judge_, input, limit or 1)
-        return
-    if output is None:
-        raise typer.BadParameter("required unless --print-prompt", param_hint="--output")
     runner: Judge | Cascade = judge_
     if escalate_to is not None and escalate_below is not None:
         runner = judge_.cascade(escalate_to, below=escalate_below)  # the flags above change the first judge only
+    if print_prompt:
+        if isinstance(runner, Cascade):  # both judges' prompts: the second sees the escalated records
+            for who, one in (("first judge", runner.first), ("second judge, when escalated", runner.second)):
+                with one:
+                    _print_prompts(one, input, limit or 1, who)
+        else:
+            with judge_:
+                _print_prompts(judge_, input, limit or 1)
+        return
+    if output is None:
+        raise typer.BadParameter("required unless --print-prompt", param_hint="--output")
     check_job(input, output, runner.config, runner.identity(), resume=resume)  # format, output, resume identity
     console.print(runner.describe(), highlight=False)
     with runner:
@@ -131,8 +136,9 @@ def judge(
         raise typer.Exit(1)
 
 
-def _print_prompts(judge_: Any, input: Path, limit: int) -> None:
-    """Write the prompts of the first records to stdout, exactly as the model will see them."""
+def _print_prompts(judge_: Any, input: Path, limit: int, who: str = "") -> None:
+    """Write the prompts of the first records to stdout, exactly as the model will see them
+    (``who``: which judge's, in the heading)."""
     from judgeforge.data.load import iter_jsonl, sample_from_record
     from judgeforge.records import JudgeSample
 
@@ -151,7 +157,8 @@ def _print_prompts(judge_: Any, input: Path, limit: int) -> None:
             console.print(f"{input}:{line}: {texts}", highlight=False, markup=False)
             continue
         for k, text in enumerate(texts, start=1):
-            sys.stdout.write(f"===== {input}:{line} ({sample.id}), prompt {k} of {len(texts)} =====\n{text}\n")
+            heading = f"{input}:{line} ({sample.id}), {who + ', ' if who else ''}prompt {k} of {len(texts)}"
+            sys.stdout.write(f"===== {heading} =====\n{text}\n")
         judge_.task_warnings(sample)  # logged once per kind of mismatch
 
 

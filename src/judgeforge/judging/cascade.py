@@ -25,7 +25,7 @@ from typing import Any
 
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.job import RunSummary, judge_file
-from judgeforge.judging.judge import Judge
+from judgeforge.judging.judge import CacheHits, Judge
 from judgeforge.judging.run import JudgeConfig
 from judgeforge.records import JudgeSample, Verdict
 
@@ -138,6 +138,7 @@ class Cascade:
             progress=progress,
             settings=self.identity(),
             judge_fn=self.judge,
+            usage=CacheHits(self.first, self.second),
         )
 
     def identity(self) -> dict[str, Any]:

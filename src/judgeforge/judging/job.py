@@ -228,6 +228,7 @@ def judge_file(
     progress: Callable[[int, int], None] | None = None,
     settings: Mapping[str, Any] | None = None,
     judge_fn: JudgeFn | None = None,
+    usage: Any = None,
 ) -> RunSummary:
     """Judge every record of a JSONL file into an output JSONL file, one output line per input line.
 
@@ -239,7 +240,7 @@ def judge_file(
     Args:
         input_path: canonical judge records (``.jsonl`` or ``.jsonl.gz``).
         output_path: where to write; must not exist unless ``resume``.
-        engine: the engine (with ``judge_fn``: ``None``, or the engine it uses, whose cache hits are counted).
+        engine: the engine (with ``judge_fn``: ``None``, or the engine it uses).
         config: judging settings.
         resume: continue the interrupted job that wrote ``output_path`` (same input, same settings).
         retry_failed: on resume, also judge ``parse_failed`` records again.
@@ -249,6 +250,8 @@ def judge_file(
             budget); default :func:`engine_settings` of ``engine``.
         judge_fn: judges a chunk of samples instead of ``judge_samples(samples, engine, config)``
             (a :class:`~judgeforge.judging.judge.Judge`'s ``judge``, or a reward model's).
+        usage: what counts cache hits (its ``cache_hits``, read before and after the run); default
+            the engine's ``usage``.
 
     Returns:
         A :class:`RunSummary`.
@@ -286,9 +289,8 @@ def judge_file(
             _verify_resume(output_path, meta, input_path)
         if not resume or not _meta_path(output_path).exists():
             _write_atomic(_meta_path(output_path), json.dumps(meta))
-        return _run(
-            items, input_path, output_path, judge_fn, getattr(engine, "usage", None), config, retry_failed, progress
-        )
+        usage = usage if usage is not None else getattr(engine, "usage", None)
+        return _run(items, input_path, output_path, judge_fn, usage, config, retry_failed, progress)
     finally:
         lock.release()
 

@@ -164,6 +164,12 @@ class Judge:
             self._engine = create_engine(self._engine_name, **self._engine_kwargs)
         return self._engine
 
+    @property
+    def usage(self) -> Any:
+        """What the engine has spent so far (an API engine's requests, cache hits, tokens and cost:
+        :class:`judgeforge.engines.openai_http.Usage`); None before it loads or where it keeps no count."""
+        return getattr(self._engine, "usage", None)
+
     def _reward_backend(self) -> RewardBackend:
         if self._reward is None:
             module = importlib.import_module("judgeforge.judging.reward")
@@ -285,7 +291,7 @@ class Judge:
         return judge_file(
             input_path,
             output_path,
-            self._engine,  # counts the engine's cache hits; None for a reward judge
+            None,
             self.config,
             resume=resume,
             retry_failed=retry_failed,
@@ -293,6 +299,7 @@ class Judge:
             progress=progress,
             settings=self.identity(),
             judge_fn=self.judge,
+            usage=CacheHits(self),
         )
 
     def cascade(self, second: Judge | JudgeSpec | str | Path, below: float) -> Cascade:
@@ -364,3 +371,14 @@ def _text(prompt: Prompt, tokenizer: Any) -> str:
     if tokenizer is not None or not prompt.use_chat_template:
         return prompt_text(prompt, tokenizer)
     return "\n".join(f"<{m.role}>\n{m.content}" for m in prompt.messages)
+
+
+class CacheHits:
+    """The cache hits of judges' engines, summed when read (an engine loads on first use, mid-run)."""
+
+    def __init__(self, *judges: Judge) -> None:
+        self.judges = judges
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(getattr(j.usage, "cache_hits", 0) for j in self.judges)
