@@ -221,6 +221,58 @@ def test_train_command_dispatches_reward_configs(tmp_path: Path) -> None:
     assert all("_train" in f for f in shipped.train_files)
 
 
+def test_grade_head_learns_absolute_grades_and_leaves_pair_verdicts_alone(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Grades that rise with the answer's length (a feature the judge has): the fitted head grades
+    lone answers by them, across questions; pairs are judged by the unchanged pairwise head."""
+    import math
+
+    from judgeforge.cli.main import main
+    from judgeforge.judging.reward import load_reward_judge
+
+    spec = FeatureSpec(mean_layers=(1, 2), last_layers=(2,), answer_length=True)
+    torch.manual_seed(0)
+    source = tmp_path / "judge"
+    save_reward_judge(source, RewardHead(spec.size(32), hidden=8, dropout=0.0),
+                      RewardJudgeInfo(base_model=str(tiny_model_dir), spec=spec, hidden=8))  # fmt: skip
+    rng = random.Random(0)
+    rows = []
+    for i in range(60):
+        n = rng.randint(1, 40)
+        grade = 1 + 4 * math.log1p(n) / math.log1p(40)  # on 1-5: the head learns it on 1-10
+        rows.append({"question_id": f"g{i}", "question_body": f"Question {rng.random():.6f}?",
+                     "answer_body": " ".join(["word"] * n), "score": grade, "score_scale": [1, 5]})  # fmt: skip
+    rows.append({"question_id": "pair", "question_body": "Q?", "answer1_body": "a", "answer2_body": "b", "label": 1})
+    train = tmp_path / "grades_train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = tmp_path / "grade.yaml"
+    config.write_text(
+        f"kind: grade\njudge: {source}\ntrain_files: [{train}]\noutput_dir: {tmp_path / 'run'}\n"
+        "folds: 4\nalphas: [0.01, 1.0, 100.0]\n"
+    )
+    assert main(["train", "--config", str(config), "--set", "batch_size=16"]) == 0
+    final = tmp_path / "run" / "final"
+    fitted = json.loads((final / "reward_judge.json").read_text())["grade_head"]
+    assert fitted["answers"] == 60 and fitted["cv_pearson"] > 0.9  # the pair is not a graded answer
+    assert not (source / "grade_head.safetensors").exists()  # the source judge is copied, not changed
+
+    with_head, without = load_reward_judge(str(final), device="cpu"), load_reward_judge(str(source), device="cpu")
+    singles = [JudgeSample(id=f"s{n}", question=f"Another question {n}?", answers=["word " * n]) for n in (2, 10, 35)]
+    grades = [v.scores[0] for v in with_head.judge(singles, JudgeConfig()) if not isinstance(v, Exception)]
+    assert grades == sorted(grades) and grades[-1] - grades[0] > 4 and all(1 <= g <= 10 for g in grades)
+    pair = [JudgeSample(id="p", question="Q?", answers=["word word", "word " * 30])]
+    [a], [b] = with_head.judge(pair, JudgeConfig()), without.judge(pair, JudgeConfig())
+    assert not isinstance(a, Exception) and not isinstance(b, Exception)
+    assert a.probs == b.probs and a.scores == b.scores
+
+
+def test_grade_config_refuses_test_files() -> None:
+    from judgeforge.errors import ConfigError
+    from judgeforge.training.grade import GradeTrainConfig
+
+    with pytest.raises(ConfigError, match="never on val, test"):
+        GradeTrainConfig(train_files=["../shared/data/prometheus_vicuna_single.jsonl"])
+
+
 @pytest.mark.parametrize("max_batch_tokens", [64, 4096])  # many small batches, or one
 def test_both_ways_of_running_the_backbone_give_the_same_verdicts(judge_dir: Path, max_batch_tokens: int) -> None:
     from judgeforge.judging.reward import load_reward_judge

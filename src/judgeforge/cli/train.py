@@ -17,12 +17,21 @@ def train(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint in output_dir.")] = False,
 ) -> None:
-    """Train a judge: a reward judge (``kind: reward`` configs) or a generative one (LoRA by
-    default; the loss is on the judgment only)."""
+    """Train a judge: a reward judge (``kind: reward`` configs), a reward judge's single-answer grade
+    head (``kind: grade``), or a generative judge (LoRA by default; the loss is on the judgment only)."""
     from judgeforge.engines.options import parse_key_values
     from judgeforge.training.config import TrainConfig, config_kind
 
     overrides = parse_key_values(set_ or [], flag="--set")
+    if config and config_kind(config) == "grade":
+        from judgeforge.training.grade import GradeTrainConfig, train_grade_head
+
+        final = train_grade_head(GradeTrainConfig.from_yaml(config, overrides))
+        console.print(
+            f"saved the reward judge with its grade head to {final};"
+            f" use it with a judge spec (kind: reward, model: {final})"
+        )
+        return
     if config and config_kind(config) == "reward":
         from judgeforge.training.reward import RewardTrainConfig, train_reward_judge
 

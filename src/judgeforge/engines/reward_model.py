@@ -301,6 +301,9 @@ class RewardJudgeInfo:
     """Reward spread that maps to the grade scale (the training rewards' interquartile range / 2)."""
     training: dict[str, Any] = field(default_factory=dict)
     """How it was trained: data, counts, wall time, machine."""
+    grade_head: dict[str, Any] | None = None
+    """How its single-answer grade head (``grade_head.safetensors``) was fitted: data, ridge penalty,
+    cross-validated Pearson; None: a single answer's grade is its reward's (:meth:`grade`)."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -348,3 +351,24 @@ def load_reward_head(folder: Path) -> tuple[RewardHead, RewardJudgeInfo]:
     head = RewardHead(state["feature_mean"].numel(), info.hidden, dropout=0.0)
     head.load_state_dict(state)
     return head.eval(), info
+
+
+def save_grade_head(folder: Path, weight: torch.Tensor, bias: float) -> None:
+    """Write ``grade_head.safetensors``: a linear map from an answer's features to a 1-10 grade."""
+    from safetensors.torch import save_file
+
+    save_file(
+        {"weight": weight.detach().float().contiguous(), "bias": torch.tensor([float(bias)])},
+        folder / "grade_head.safetensors",
+    )
+
+
+def load_grade_head(folder: Path) -> tuple[torch.Tensor, float] | None:
+    """The grade head's weight and bias, or None when the judge has none."""
+    from safetensors.torch import load_file
+
+    path = folder / "grade_head.safetensors"
+    if not path.is_file():
+        return None
+    state = load_file(path)
+    return state["weight"], float(state["bias"][0])

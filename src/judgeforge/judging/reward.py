@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from judgeforge.defaults import RESOURCES
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.parse import label_from_scores
@@ -97,12 +99,13 @@ class RewardJudge:
         self, model: str | Path | None = None, device: str = "auto", threads: int | None = None,
         max_row_tokens: int = 0, packed: bool = True, max_batch_tokens: int = 4096,
     ) -> None:  # fmt: skip
-        from judgeforge.engines.reward_model import FeatureExtractor, load_reward_head
+        from judgeforge.engines.reward_model import FeatureExtractor, load_grade_head, load_reward_head
 
         folder = Path(model) if model else SHIPPED_REWARD_JUDGE
         if not (folder / "reward_judge.json").is_file():
             raise ConfigError(f"{folder} is not a reward judge (no reward_judge.json); train one with judgeforge train")
         self.head, self.info = load_reward_head(folder)
+        self.grade_head = load_grade_head(folder)
         self.packed = packed
         self.max_batch_tokens = max_batch_tokens
         self.extractor = FeatureExtractor(
@@ -117,12 +120,12 @@ class RewardJudge:
 
     def rewards(self, samples: Sequence[JudgeSample]) -> list[list[float]]:
         """The raw reward of every answer of every sample."""
-        return self._rewards(samples)[0]
+        with torch.no_grad():
+            return [self.head(f).tolist() for f in self.features(samples)[0]]
 
-    def _rewards(self, samples: Sequence[JudgeSample]) -> tuple[list[list[float]], list[bool]]:
-        """Rewards, and whether each sample's question or an answer was cut (one tokenization)."""
-        import torch
-
+    def features(self, samples: Sequence[JudgeSample]) -> tuple[list[torch.Tensor], list[bool]]:
+        """Every sample's answer features (answers x features; what the heads read), and whether its
+        question or an answer was cut (one tokenization)."""
         from judgeforge.engines.reward_model import Item, with_answer_length
 
         items, cuts, lengths = [], [], []
@@ -138,8 +141,15 @@ class RewardJudge:
             features = self.extractor.sequence_features(items, self.max_batch_tokens)
         if self.info.spec.answer_length:
             features = [with_answer_length(f, n) for f, n in zip(features, lengths)]
-        with torch.no_grad():
-            return [self.head(f).tolist() for f in features], cuts
+        return features, cuts
+
+    def _grades(self, features: torch.Tensor, rewards: list[float]) -> list[float]:
+        """1-10 grades of a sample's answers: a lone answer's from the grade head where the judge has
+        one (fitted on absolute grades, so comparable across questions), else from the rewards."""
+        if self.grade_head is not None and len(rewards) == 1:
+            weight, bias = self.grade_head
+            return [round(min(max(float(features[0].float() @ weight) + bias, 1.0), 10.0), 3)]
+        return [round(self.info.grade(r), 3) for r in rewards]
 
     def judge(self, samples: Sequence[JudgeSample], config: JudgeConfig) -> list[Verdict | DataError]:
         """Judge samples of any kind; one :class:`Verdict` per sample, in order.
@@ -153,16 +163,16 @@ class RewardJudge:
         Returns:
             Verdicts; a sample's rewards are independent of the other samples and of answer order.
         """
-        import torch
-
         from judgeforge.engines.reward_model import rao_kupper
 
         if config.with_reference and any(s.reference for s in samples):
             logger.info("the reward judge does not read reference answers; judging without them")
-        all_rewards, cuts = self._rewards(samples)
+        all_features, cuts = self.features(samples)
         out: list[Verdict | DataError] = []
-        for sample, rewards, truncated in zip(samples, all_rewards, cuts):
-            grades = [round(self.info.grade(r), 3) for r in rewards]
+        for sample, features, truncated in zip(samples, all_features, cuts):
+            with torch.no_grad():
+                rewards = self.head(features).tolist()
+            grades = self._grades(features, rewards)
             probs = None
             if len(rewards) == 2:
                 p = rao_kupper(torch.tensor(rewards[0]), torch.tensor(rewards[1]), self.head.tau).tolist()
@@ -174,6 +184,8 @@ class RewardJudge:
             if config.mode == "full":
                 detail = ", ".join(f"answer {k}: reward {r:+.3f}" for k, r in enumerate(rewards, start=1))
                 raw += f"\nReward judge (each answer scored on its own): {detail}."
+                if self.grade_head is not None and len(rewards) == 1:
+                    raw += " The grade is the grade head's (fitted on absolute 1-10 grades of single answers)."
                 if probs:
                     raw += (
                         f" P(answer 1 better) = {probs[1]:.2f}, P(tie) = {probs[0]:.2f},"

@@ -93,6 +93,7 @@ class TrainConfig:
             raise ConfigError("train_files is required: the JSONL files to train on")
         if not self.output_dir:
             raise ConfigError("output_dir is required: where to save the judge")
+        check_train_files(self.train_files)
         for f in self.train_files:
             if not Path(f).is_file():
                 raise ConfigError(f"train file {f} does not exist")
@@ -126,15 +127,27 @@ class TrainConfig:
         return config
 
 
+HELD_OUT = ("_val", "test", "bench", "llmbar", "prometheus", "mt_bench", "mtbench", "mm-vet", "mmvet")
+"""Parts of the names of files that are for measuring: val and test splits, and the public benchmarks."""
+
+
+def check_train_files(files: list[str]) -> None:
+    """Refuse val, test and benchmark files as training data (they are for measuring)."""
+    for f in files:
+        name = Path(f).name.lower()
+        if "_train" not in name and any(part in name for part in HELD_OUT):
+            raise ConfigError(f"{f}: train only on *_train files, never on val, test or benchmark files")
+
+
 def config_kind(path: str | Path) -> str:
-    """``reward`` or ``generative``: the ``kind`` line of a training config (default generative)."""
+    """``reward``, ``grade`` or ``generative``: the ``kind`` line of a training config (default generative)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: {e}") from None
     kind = data.get("kind", "generative") if isinstance(data, dict) else "generative"
-    if kind not in ("reward", "generative"):
-        raise ConfigError(f"{path}: kind must be reward or generative, got {kind!r}")
+    if kind not in ("reward", "grade", "generative"):
+        raise ConfigError(f"{path}: kind must be reward, grade or generative, got {kind!r}")
     return str(kind)
 
 

@@ -43,6 +43,7 @@ from judgeforge.engines.reward_model import (
 from judgeforge.errors import ConfigError
 from judgeforge.judging.reward import RewardTokenizer
 from judgeforge.records import JudgeSample
+from judgeforge.training.config import check_train_files
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +108,7 @@ class RewardTrainConfig:
     def __post_init__(self) -> None:
         if self.longer_wins_fraction is not None and not 0 < self.longer_wins_fraction < 1:
             raise ConfigError(f"longer_wins_fraction must be in (0, 1) or None, got {self.longer_wins_fraction}")
-        for f in self.train_files:
-            if any(bad in Path(f).name for bad in ("_val", "_test", "test", "bench")):
-                raise ConfigError(f"{f}: train only on *_train files, never on val, test or benchmark files")
+        check_train_files(self.train_files)
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> RewardTrainConfig:
