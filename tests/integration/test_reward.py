@@ -133,6 +133,26 @@ def test_reward_judge_through_the_cli(judge_dir: Path, tmp_path: Path) -> None:
         assert sum(r["pred_probs"].values()) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_resume_refuses_output_of_another_head_in_the_same_folder(judge_dir: Path, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    from judgeforge.cli.main import main
+    from judgeforge.engines.reward_model import save_grade_head
+
+    folder = tmp_path / "judge"
+    shutil.copytree(judge_dir, folder)
+    out = tmp_path / "out.jsonl"
+    data = Path(__file__).parents[1] / "data" / "pairs.jsonl"
+    argv = ["judge", str(data), "-o", str(out), "--judge", "default", "--model", str(folder), "-M", "device=cpu"]
+    assert main([*argv, "--limit", "2"]) == 0  # an interrupted run
+    save_grade_head(folder, torch.zeros(SPEC.size(32)), 5.0)  # the judge changed in place
+    assert main([*argv, "--resume"]) == 1
+    assert "model_files" in " ".join(capsys.readouterr().err.split())
+    (folder / "grade_head.safetensors").unlink()  # back as it was: the resume goes on
+    assert main([*argv, "--resume"]) == 0
+    assert len(out.read_text().splitlines()) == 4
+
+
 @pytest.mark.parametrize("answer_length", [False, True])
 def test_training_moves_the_head(tiny_model_dir: Path, tmp_path: Path, answer_length: bool) -> None:
     from judgeforge.engines.reward_model import load_reward_head

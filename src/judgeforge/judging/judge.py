@@ -328,6 +328,8 @@ class Judge:
         spec["engine_options"] = {k: v for k, v in spec["engine_options"].items() if k not in speed_only}
         if self.spec.kind is not JudgeKind.reward:
             spec |= {"model": self._engine_kwargs.get("model"), "max_prompt_tokens": self.prompt_budget()}
+        else:  # a retrained head (or a grade head added) in the same folder is another judge
+            spec["model_files"] = _folder_fingerprint(self.spec.model)
         return spec
 
     def prompts(self, samples: Sequence[JudgeSample]) -> list[list[str] | DataError]:
@@ -371,6 +373,21 @@ def _text(prompt: Prompt, tokenizer: Any) -> str:
     if tokenizer is not None or not prompt.use_chat_template:
         return prompt_text(prompt, tokenizer)
     return "\n".join(f"<{m.role}>\n{m.content}" for m in prompt.messages)
+
+
+def _folder_fingerprint(model: str | None) -> str:
+    """SHA-256 (16 hex digits) of a reward judge's files, names and bytes; ``missing`` when there is no such folder."""
+    import hashlib
+
+    from judgeforge.defaults import RESOURCES
+
+    folder = RESOURCES / "reward_judge" if model in (None, "default") else Path(model)
+    if not folder.is_dir():
+        return "missing"
+    digest = hashlib.sha256()
+    for f in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class CacheHits:

@@ -4,7 +4,9 @@ A reward judge (``kind: reward`` in a judge spec) reads the question and one ans
 one packed forward pass per sample (see :mod:`judgeforge.engines.reward_model`), so:
 
 - a pair's verdict cannot depend on the answer order: swap consistency is 1 by construction;
-- the same scores grade a single answer (a 1-10 grade) and rank any number of answers;
+- the same rewards rank any number of answers; a lone answer's 1-10 grade comes from the judge's
+  grade head where it has one (``grade_head.safetensors``, :mod:`judgeforge.training.grade`: fitted on
+  absolute grades, so comparable across questions), else from its reward;
 - probabilities of (tie, 1, 2) come from Rao-Kupper's model with the learned tie margin.
 
 It generates no text: ``pred_text`` holds the grades in JudgeLM's first-line format (``"7.9 6.1"``)
