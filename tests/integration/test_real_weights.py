@@ -7,6 +7,7 @@ import pytest
 from judgeforge.data.load import load_samples
 from judgeforge.defaults import DEMO_SAMPLE, SHIPPED_JUDGE
 from judgeforge.judging.run import JudgeConfig, judge_samples
+from judgeforge.records import JudgeSample
 
 pytestmark = pytest.mark.slow
 
@@ -43,3 +44,43 @@ def test_shipped_judge_follows_the_format_and_its_weights_matter(smollm2_engine)
     assert tuned and untuned
     distance = sum(abs(tuned.get(k, 0.0) - untuned.get(k, 0.0)) for k in (0, 1, 2)) / 2
     assert distance > 0.2, (tuned, untuned)
+
+
+ANSWERED = [
+    ("What is the capital of France?", "The capital of France is Paris, which is also its largest city."),
+    (
+        "How do I reverse a list in Python?",
+        "Use slicing: `xs[::-1]` returns a reversed copy; `xs.reverse()` reverses in place.",
+    ),
+    (
+        "Give me three tips for sleeping better.",
+        "1. Keep a regular schedule.\n2. Avoid caffeine late.\n3. Keep the room dark.",
+    ),
+    (
+        "What causes the seasons on Earth?",
+        "The tilt of Earth's axis: each hemisphere gets more direct sunlight for part of the year.",
+    ),
+    ("Translate 'good morning' into Spanish.", "'Good morning' in Spanish is 'buenos días'."),
+]
+
+
+@pytest.fixture(scope="module")
+def default_judge():
+    """The shipped reward judge (the default) on the real SmolLM2 weights."""
+    from judgeforge.judging.reward import load_reward_judge
+
+    judge = load_reward_judge(None)
+    yield judge
+    judge.close()
+
+
+def test_the_default_judges_grade_head_puts_real_answers_above_non_answers_across_questions(default_judge):
+    """Grades of lone answers are comparable across questions: every real answer above every
+    "I don't know." (the pairwise rewards alone did not order answers across questions)."""
+    assert default_judge.grade_head is not None
+    real = [JudgeSample(id=f"a{i}", question=q, answers=[a]) for i, (q, a) in enumerate(ANSWERED)]
+    none = [JudgeSample(id=f"n{i}", question=q, answers=["I don't know."]) for i, (q, _) in enumerate(ANSWERED)]
+    verdicts = default_judge.judge(real + none, JudgeConfig(mode="fast"))
+    grades = [v.scores[0] for v in verdicts if not isinstance(v, Exception)]
+    assert len(grades) == 10 and all(1 <= g <= 10 for g in grades)
+    assert min(grades[:5]) > max(grades[5:])
