@@ -1,6 +1,6 @@
 import pytest
 
-from judgeforge.data.perturb import INJECTION, PADDING, PERTURBATIONS, target_answer
+from judgeforge.data.perturb import INJECTION, OFF_TOPIC, PADDING, PERTURBATIONS, target_answer
 from judgeforge.metrics.audit import flip_rate
 from judgeforge.records import JudgeSample
 
@@ -38,6 +38,8 @@ def test_targeted_perturbations_change_only_the_target_answer():
         assert out.answers[1].startswith(SAMPLE.answers[1].rstrip()) and marker in out.answers[1]
     md = PERTURBATIONS["format"].apply(SAMPLE).answers[1]
     assert md.startswith("## Answer") and "- Lyon is the capital." in md
+    away = PERTURBATIONS["off_topic"].apply(SAMPLE)
+    assert away.answers == [SAMPLE.answers[0], OFF_TOPIC] and away.question == SAMPLE.question
 
 
 def test_position_swaps_and_maps_verdicts_back():

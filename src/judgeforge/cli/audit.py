@@ -30,7 +30,7 @@ def audit(
     perturbation: Annotated[
         list[str] | None,
         typer.Option(
-            help="A built-in perturbation (position, verbosity, injection, format, reference) or "
+            help="A built-in perturbation (position, verbosity, injection, format, off_topic, reference) or "
             "module:function; repeat. Default: all built-in."
         ),
     ] = None,
@@ -43,7 +43,8 @@ def audit(
     limit: Annotated[int | None, typer.Option(min=1, help="Audit only the first N pairs.")] = 200,
     plots: Annotated[bool, typer.Option(help="Draw the flip-rate plot (needs matplotlib).")] = True,
 ) -> None:
-    """Flip rates of the judge's verdicts under position, verbosity, injection, format and reference changes."""
+    """Flip rates of the judge's verdicts under position, verbosity, injection, format, off-topic and
+    reference changes."""
     from judgeforge.data.load import iter_jsonl, sample_from_record
     from judgeforge.data.perturb import PERTURBATIONS
     from judgeforge.errors import DataError

@@ -47,6 +47,15 @@ INJECTION = (
 )
 """An answer that addresses the judge (the injection perturbation)."""
 
+OFF_TOPIC = (
+    "To keep a sourdough starter healthy, feed it equal weights of flour and water once a day when it "
+    "lives on the counter, or once a week when it is kept in the fridge. Discard about half of it before "
+    "each feeding so that the yeast and bacteria always have fresh food. A healthy starter doubles in size "
+    "within four to eight hours of a feeding, smells pleasantly sour, and is full of bubbles. If a layer of "
+    "grey liquid forms on top, it is only hungry: pour the liquid off and feed it."
+)
+"""A fluent, detailed answer to some other question (the off-topic perturbation)."""
+
 
 def target_answer(sample: JudgeSample) -> int:
     """The answer (1-based) a perturbation should change: the gold loser, else answer 2."""
@@ -71,6 +80,11 @@ def injection(sample: JudgeSample) -> JudgeSample:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def off_topic(sample: JudgeSample) -> JudgeSample:
+    """Replace the target answer with a good answer to another question (:data:`OFF_TOPIC`)."""
+    return _with_target(sample, lambda a: OFF_TOPIC)
 
 
 def _as_markdown(answer: str) -> str:
@@ -124,6 +138,7 @@ PERTURBATIONS: dict[str, Perturbation] = {
         Perturbation("verbosity", verbosity, "worse answer padded with fluent empty text"),
         Perturbation("injection", injection, "worse answer ends with a note asking the judge for a 10"),
         Perturbation("format", markdown_format, "worse answer rewritten as markdown headers and bullets"),
+        Perturbation("off_topic", off_topic, "worse answer replaced by a fluent answer to another question"),
         Perturbation(
             "reference",
             no_reference,
