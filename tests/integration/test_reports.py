@@ -198,6 +198,31 @@ def test_leaderboard_from_answer_files(tmp_path):
     assert all(json.loads(p)["answer1_model_id"] == "a" for p in pairs)
 
 
+def test_leaderboard_from_a_named_judgments_file(tmp_path):
+    first = tmp_path / "first"
+    common = ["--baseline", "a", "--n-boot", "10", "--no-plots"]
+    answers = [
+        str(DATA / "answers_b.jsonl"),
+        str(DATA / "answers_c.jsonl"),
+        "--baseline-answers",
+        str(DATA / "answers_a.jsonl"),
+    ]
+    assert main(["leaderboard", *answers, "-o", str(first), "--judge", "mock", *common[2:]]) == 0
+    again = tmp_path / "again"
+    argv = [
+        "leaderboard",
+        str(first / "pairs.jsonl"),
+        "-o",
+        str(again),
+        "--judgments",
+        f"mine={first / 'judgments.jsonl'}",
+    ]
+    assert main([*argv, *common]) == 0
+    board = json.loads((again / "leaderboard.json").read_text())
+    assert board["judge"] == "mine" and "judge mine" in (again / "leaderboard.md").read_text()
+    assert board["rows"] == json.loads((first / "leaderboard.json").read_text())["rows"]  # the same battles
+
+
 def test_audit_flip_rates_of_a_position_biased_mock_judge(tmp_path):
     from judgeforge.data.load import load_samples
     from judgeforge.data.perturb import PERTURBATIONS

@@ -58,7 +58,11 @@ def leaderboard(
         ),
     ] = None,
     judgments: Annotated[
-        Path | None, typer.Option(help="Use this judge output file instead of running the judge.")
+        str | None,
+        typer.Option(
+            help="Use this judge output file instead of running the judge: [NAME=]PATH (NAME: the judge's "
+            "name in the table and plots, default the file name)."
+        ),
     ] = None,
     judge_spec: Annotated[
         str,
@@ -85,6 +89,7 @@ def leaderboard(
 
     A judge spec's judgments (both orders) are kept in DIR/judgments.jsonl and reused by a rerun.
     """
+    from judgeforge.cli.bench import parse_named
     from judgeforge.reports.leaderboard import (
         compute_leaderboard,
         model_name,
@@ -111,9 +116,8 @@ def leaderboard(
         battles, failed = read_battles(pairs, judge_spec, limit)  # type: ignore[arg-type]
         name = judge_spec
     else:
-        name = model or judge_spec if judgments is None else judgments.stem
         if judgments is None:
-            judgments = output_dir / "judgments.jsonl"
+            name, judged = model or judge_spec, output_dir / "judgments.jsonl"
             judge = build_judge(
                 judge_spec,
                 model=model,
@@ -125,11 +129,13 @@ def leaderboard(
             )
             console.print(judge.describe(), highlight=False)
             try:
-                console.print(f"judging {pairs} in both orders -> {judgments}")
-                judge_file_with_progress(judge, pairs, judgments, limit)
+                console.print(f"judging {pairs} in both orders -> {judged}")
+                judge_file_with_progress(judge, pairs, judged, limit)
             finally:
                 judge.close()
-        battles, failed = read_battles(judgments, None, limit)
+        else:
+            [(name, judged)] = parse_named([judgments], "--judgments").items()
+        battles, failed = read_battles(judged, None, limit)
     board = compute_leaderboard(battles, baseline, name, table, n_boot=n_boot, n_failed=failed)
     written = write_leaderboard(board, output_dir, draw=plots)
     console.print(f"wrote {', '.join(p.name for p in written)} to {output_dir}")
