@@ -228,6 +228,15 @@ def test_cli_print_prompt_shows_both_judges_prompts(tmp_path, cli_specs, capsys)
     assert not (tmp_path / "never.jsonl").exists()
 
 
+def test_cli_print_prompt_of_a_cascade_from_the_reward_judge_shows_the_second_judges(tmp_path, cli_specs, capsys):
+    source, strong, _ = cli_specs
+    argv = ["judge", str(source), "--escalate-below", "0.7", "--escalate-to", str(strong), "--print-prompt"]
+    assert main(argv) == 0  # the default judge: a reward model, which reads no prompt
+    printed = capsys.readouterr()
+    assert "first judge: 'default' is a reward model; it reads no prompt" in " ".join(printed.err.split())
+    assert re.findall(r"^===== .*, (second judge, when escalated), prompt 1 of 1 =====$", printed.out, flags=re.M)
+
+
 def test_cli_threshold_0_never_loads_the_second_judge(tmp_path, cli_specs):
     source, _, unloadable = cli_specs
     out = tmp_path / "out.jsonl"

@@ -147,7 +147,7 @@ def test_resume_refuses_output_of_another_head_in_the_same_folder(judge_dir: Pat
     assert main([*argv, "--limit", "2"]) == 0  # an interrupted run
     save_grade_head(folder, torch.zeros(SPEC.size(32)), 5.0)  # the judge changed in place
     assert main([*argv, "--resume"]) == 1
-    assert "model_files" in " ".join(capsys.readouterr().err.split())
+    assert "model_files_sha256" in " ".join(capsys.readouterr().err.split())
     (folder / "grade_head.safetensors").unlink()  # back as it was: the resume goes on
     assert main([*argv, "--resume"]) == 0
     assert len(out.read_text().splitlines()) == 4
@@ -285,12 +285,33 @@ def test_grade_head_learns_absolute_grades_and_leaves_pair_verdicts_alone(tiny_m
     assert a.probs == b.probs and a.scores == b.scores
 
 
-def test_grade_config_refuses_test_files() -> None:
-    from judgeforge.errors import ConfigError
-    from judgeforge.training.grade import GradeTrainConfig
+def test_a_grade_head_of_another_judge_is_refused_on_load(judge_dir: Path, tmp_path: Path) -> None:
+    import shutil
 
-    with pytest.raises(ConfigError, match="never on val, test"):
-        GradeTrainConfig(train_files=["../shared/data/prometheus_vicuna_single.jsonl"])
+    from judgeforge.engines.reward_model import save_grade_head
+    from judgeforge.errors import ConfigError
+    from judgeforge.judging.reward import load_reward_judge
+
+    folder = tmp_path / "judge"
+    shutil.copytree(judge_dir, folder)
+    save_grade_head(folder, torch.zeros(7), 5.0)  # fitted on 7 features; this judge reads SPEC.size(32)
+    with pytest.raises(ConfigError, match=f"has 7 weights but the judge reads {SPEC.size(32)} features"):
+        load_reward_judge(str(folder), device="cpu")
+
+
+def test_a_grade_head_is_never_fitted_over_its_own_judge(judge_dir: Path, tmp_path: Path) -> None:
+    """output_dir/final is rewritten: fitting into it from the judge that is there would delete the judge."""
+    import shutil
+
+    from judgeforge.errors import ConfigError
+    from judgeforge.training.grade import GradeTrainConfig, train_grade_head
+
+    final = tmp_path / "run" / "final"
+    shutil.copytree(judge_dir, final)
+    config = GradeTrainConfig(judge=str(final), train_files=["x_train.jsonl"], output_dir=str(final.parent))
+    with pytest.raises(ConfigError, match="which is rewritten"):
+        train_grade_head(config)
+    assert (final / "head.safetensors").is_file()
 
 
 @pytest.mark.parametrize("max_batch_tokens", [64, 4096])  # many small batches, or one

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from judgeforge.cli._common import EngineName, console
 from judgeforge.errors import DataError
-from judgeforge.judging.spec import Mode, TemplateFamily
+from judgeforge.judging.spec import JudgeKind, Mode, TemplateFamily
 
 if TYPE_CHECKING:
     from judgeforge.judging.job import RunSummary
@@ -118,6 +118,9 @@ def judge(
     if print_prompt:
         if isinstance(runner, Cascade):  # both judges' prompts: the second sees the escalated records
             for who, one in (("first judge", runner.first), ("second judge, when escalated", runner.second)):
+                if one.spec.kind is JudgeKind.reward:
+                    console.print(f"{who}: {one.spec.name!r} is a reward model; it reads no prompt")
+                    continue
                 with one:
                     _print_prompts(one, input, limit or 1, who)
         else:

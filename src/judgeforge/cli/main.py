@@ -115,11 +115,11 @@ _STOPPED = {
     "judge": "the output so far is kept: finish it with --resume",
     "bench": _CACHED,
     "leaderboard": _CACHED,
-    "audit": _CACHED,
-    "train": "what was done is kept in output_dir: run it again (generative judges: with --resume)",
+    "train": "a reward judge's feature cache and a generative judge's checkpoints are kept in output_dir: "
+    "run it again (generative: with --resume); a grade head is refitted from the start",
     "serve": "the server has shut down",
 }
-"""What a stopped subcommand leaves behind; the others (prepare, eval, demo) leave nothing to continue."""
+"""What a stopped subcommand leaves behind; the others (audit, prepare, eval, demo) leave nothing to continue."""
 
 
 def _stopped(how: str) -> str:

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from judgeforge.engines.hf import cpu_threads, default_device, load_model
+from judgeforge.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -371,4 +372,6 @@ def load_grade_head(folder: Path) -> tuple[torch.Tensor, float] | None:
     if not path.is_file():
         return None
     state = load_file(path)
-    return state["weight"], float(state["bias"][0])
+    if set(state) != {"weight", "bias"} or state["weight"].dim() != 1 or state["bias"].numel() != 1:
+        raise ConfigError(f"{path}: not a grade head (a weight vector and a bias); refit it with judgeforge train")
+    return state["weight"].float(), float(state["bias"][0])

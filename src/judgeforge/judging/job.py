@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
@@ -144,7 +144,10 @@ def _verify_resume(output: Path, meta: dict[str, Any], input_path: Path) -> None
         raise ConfigError(f"cannot resume {output}: {path} is unreadable ({e})") from None
     if old_settings != meta["settings"]:
         changes = "; ".join(_diff(old_settings, meta["settings"]))
-        raise ConfigError(f"cannot resume {output}: the judge settings differ from the run that wrote it ({changes})")
+        raise ConfigError(
+            f"cannot resume {output}: the judge settings differ from the run that wrote it ({changes}); "
+            "judge into a new output (bench, leaderboard: another output folder)"
+        )
     if old_lines != meta["lines"]:
         lines = sorted(set(old_lines) | set(meta["lines"]), key=int)
         first = next(n for n in lines if old_lines.get(n) != meta["lines"].get(n))
@@ -216,6 +219,32 @@ def check_job(
         _verify_resume(output_path, _meta(list(iter_jsonl(input_path)), job_settings(config, settings)), input_path)
 
 
+class CountsCacheHits(Protocol):
+    """What counts an engine's cache hits (an API engine's ``usage``)."""
+
+    @property
+    def cache_hits(self) -> int: ...
+
+
+class HasUsage(Protocol):
+    """A judge whose engine may keep a count of what it spent (``usage``: None before it loads)."""
+
+    @property
+    def usage(self) -> CountsCacheHits | None: ...
+
+
+class CacheHits:
+    """The cache hits of judges' engines, summed when read (an engine loads on first use, mid-run)."""
+
+    def __init__(self, *judges: HasUsage) -> None:
+        self.judges = judges
+
+    @property
+    def cache_hits(self) -> int:
+        """Answers served from the engines' caches so far."""
+        return sum(u.cache_hits for j in self.judges if (u := j.usage) is not None)
+
+
 def judge_file(
     input_path: str | Path,
     output_path: str | Path,
@@ -228,7 +257,7 @@ def judge_file(
     progress: Callable[[int, int], None] | None = None,
     settings: Mapping[str, Any] | None = None,
     judge_fn: JudgeFn | None = None,
-    usage: Any = None,
+    usage: CountsCacheHits | None = None,
 ) -> RunSummary:
     """Judge every record of a JSONL file into an output JSONL file, one output line per input line.
 
@@ -300,7 +329,7 @@ def _run(
     input_path: Path,
     output_path: Path,
     judge_fn: JudgeFn,
-    usage: Any,
+    usage: CountsCacheHits | None,
     config: JudgeConfig,
     retry_failed: bool,
     progress: Callable[[int, int], None] | None,
@@ -314,7 +343,7 @@ def _run(
         skipped_done=len(items) - len(todo),
         retried=sum(it.line in previous for it in todo),
     )
-    cache_hits = getattr(usage, "cache_hits", 0)
+    cache_hits = usage.cache_hits if usage is not None else 0
     with open(output_path, "a", encoding="ascii") as out:
         for start in range(0, len(todo), config.chunk_size):
             chunk = todo[start : start + config.chunk_size]
@@ -323,7 +352,7 @@ def _run(
             os.fsync(out.fileno())
             if progress:
                 progress(start + len(chunk), len(todo))
-    summary.from_cache = getattr(usage, "cache_hits", 0) - cache_hits
+    summary.from_cache = (usage.cache_hits if usage is not None else 0) - cache_hits
     final = _read_output(output_path)
     wanted = {it.line for it in items}
     if wanted <= final.keys():  # finished: one record per line, in input order

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from judgeforge.engines.base import Engine
 from judgeforge.errors import ConfigError, DataError
-from judgeforge.judging.job import RunSummary, judge_file
+from judgeforge.judging.job import CacheHits, RunSummary, judge_file
 from judgeforge.judging.run import JudgeConfig, judge_samples, plan_prompts, template_for, text_only_warning, views
 from judgeforge.judging.spec import JudgeKind, JudgeSpec
 from judgeforge.prompts.render import get_template, prompt_text
@@ -329,7 +329,7 @@ class Judge:
         if self.spec.kind is not JudgeKind.reward:
             spec |= {"model": self._engine_kwargs.get("model"), "max_prompt_tokens": self.prompt_budget()}
         else:  # a retrained head (or a grade head added) in the same folder is another judge
-            spec["model_files"] = _folder_fingerprint(self.spec.model)
+            spec["model_files_sha256"] = _folder_fingerprint(self.spec.model)
         return spec
 
     def prompts(self, samples: Sequence[JudgeSample]) -> list[list[str] | DataError]:
@@ -388,14 +388,3 @@ def _folder_fingerprint(model: str | None) -> str:
     for f in sorted(p for p in folder.iterdir() if p.is_file()):
         digest.update(f.name.encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:16]
-
-
-class CacheHits:
-    """The cache hits of judges' engines, summed when read (an engine loads on first use, mid-run)."""
-
-    def __init__(self, *judges: Judge) -> None:
-        self.judges = judges
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(getattr(j.usage, "cache_hits", 0) for j in self.judges)

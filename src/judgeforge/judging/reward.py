@@ -108,6 +108,11 @@ class RewardJudge:
             raise ConfigError(f"{folder} is not a reward judge (no reward_judge.json); train one with judgeforge train")
         self.head, self.info = load_reward_head(folder)
         self.grade_head = load_grade_head(folder)
+        if self.grade_head is not None and self.grade_head[0].numel() != self.head.feature_mean.numel():
+            raise ConfigError(
+                f"{folder}/grade_head.safetensors has {self.grade_head[0].numel()} weights but the judge reads "
+                f"{self.head.feature_mean.numel()} features: refit it with judgeforge train (kind: grade)"
+            )
         self.packed = packed
         self.max_batch_tokens = max_batch_tokens
         self.extractor = FeatureExtractor(

@@ -127,15 +127,21 @@ class TrainConfig:
         return config
 
 
-HELD_OUT = ("_val", "test", "bench", "llmbar", "prometheus", "mt_bench", "mtbench", "mm-vet", "mmvet")
-"""Parts of the names of files that are for measuring: val and test splits, and the public benchmarks."""
+HELD_OUT_WORDS = {"val", "valid", "validation", "dev", "test", "eval", "bench", "benchmark"}
+"""Words of file names (split at ``_``, ``-``, ``.``) that mark a split for measuring."""
+HELD_OUT_SETS = ("judgebench", "llmbar", "prometheus", "mtbench", "mmvet")
+"""Public benchmarks (in names with the separators removed): for measuring, whatever the split."""
 
 
 def check_train_files(files: list[str]) -> None:
-    """Refuse val, test and benchmark files as training data (they are for measuring)."""
+    """Refuse val, test and benchmark files as training data (they are for measuring); a name with
+    ``_train`` in it is a training file."""
     for f in files:
         name = Path(f).name.lower()
-        if "_train" not in name and any(part in name for part in HELD_OUT):
+        if "_train" in name:
+            continue
+        words = set(re.split(r"[_\-.]", name))
+        if words & HELD_OUT_WORDS or any(b in re.sub(r"[_\-.]", "", name) for b in HELD_OUT_SETS):
             raise ConfigError(f"{f}: train only on *_train files, never on val, test or benchmark files")
 
 
@@ -188,3 +194,17 @@ def override_dataclass(obj: _D, values: dict[str, Any], where: str = "override")
         raise ConfigError(f"{where}: " + re.sub(r"^argument --(\w+)(/--[\w-]+)?", r"\1", str(e))) from None
     assert isinstance(config, type(obj))
     return config
+
+
+def config_from_yaml(cls: type[_D], path: str | Path, overrides: dict[str, Any] | None = None) -> _D:
+    """A config dataclass from a YAML file (its ``kind`` line aside), then ``--set`` overrides
+    (:func:`override_dataclass`; the dataclass's own checks run on the result)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a training config is a mapping of options, got {type(data).__name__}")
+    data.pop("kind", None)
+    config = override_dataclass(cls(), data, where=str(path))
+    return override_dataclass(config, overrides or {}, where="--set")

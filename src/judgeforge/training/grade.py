@@ -27,7 +27,7 @@ from judgeforge.engines.reward_model import save_grade_head
 from judgeforge.errors import ConfigError
 from judgeforge.judging.output import rescale
 from judgeforge.records import DEFAULT_SCALE
-from judgeforge.training.config import check_train_files
+from judgeforge.training.config import check_train_files, config_from_yaml
 from judgeforge.training.reward import cpu_model
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class GradeTrainConfig:
     folds: int = 5
     """Cross-validation folds that pick the penalty and estimate the head's Pearson."""
     seed: int = 0
+    """Seeds the folds' shuffle."""
     batch_size: int = 32
     """Answers per feature-extraction call."""
 
@@ -59,21 +60,23 @@ class GradeTrainConfig:
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> GradeTrainConfig:
         """Read a config from YAML (its ``kind: grade`` line aside), then apply ``--set`` overrides."""
-        import yaml
-
-        from judgeforge.training.config import override_dataclass
-
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        data.pop("kind", None)
-        config = override_dataclass(cls(), data, where=str(path))
-        return override_dataclass(config, overrides or {}, where="--set")
+        return config_from_yaml(cls, path, overrides)
 
 
-def fit_ridge(x: np.ndarray, y: np.ndarray, config: GradeTrainConfig) -> tuple[np.ndarray, float, dict[str, Any]]:
+def fit_ridge(
+    x: np.ndarray, y: np.ndarray, alphas: list[float], folds: int, seed: int = 0
+) -> tuple[np.ndarray, float, dict[str, Any]]:
     """Ridge regression of ``y`` on standardised ``x``, the penalty picked by k-fold CV.
 
+    Args:
+        x: features, one row per answer.
+        y: the grades to fit.
+        alphas: penalties to choose from.
+        folds: CV folds (shuffled with ``seed``), for the penalty and the held-out estimate.
+
     Returns:
-        The weight and bias on the raw features (standardisation folded in), and what CV measured.
+        The weight and bias on the raw features (the standardisation folded in: ``x @ w + b`` is the
+        fitted pipeline's prediction), and what CV measured (the penalty, held-out Pearson and MAE).
     """
     from scipy.stats import pearsonr
     from sklearn.linear_model import RidgeCV
@@ -81,14 +84,15 @@ def fit_ridge(x: np.ndarray, y: np.ndarray, config: GradeTrainConfig) -> tuple[n
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    folds = KFold(config.folds, shuffle=True, random_state=config.seed)
-    model = make_pipeline(StandardScaler(), RidgeCV(alphas=config.alphas, cv=folds))
-    held_out = cross_val_predict(model, x, y, cv=folds)  # each grade predicted by a fit without it
+    split = KFold(folds, shuffle=True, random_state=seed)
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas, cv=split))
+    held_out = cross_val_predict(model, x, y, cv=split)  # each grade predicted by a fit without it
     model.fit(x, y)
     scaler, ridge = model[0], model[1]
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    weight = ridge.coef_ / scale
-    bias = float(ridge.intercept_ - (ridge.coef_ * scaler.mean_ / scale).sum())
+    weight = ridge.coef_ / scaler.scale_  # StandardScaler's scale_ is 1 where a feature is constant
+    bias = float(ridge.intercept_ - (weight * scaler.mean_).sum())
+    if ridge.alpha_ in (min(alphas), max(alphas)):
+        logger.warning("the chosen ridge penalty %g is at the end of the grid: widen alphas", ridge.alpha_)
     stats = {
         "alpha": float(ridge.alpha_),
         "cv_pearson": round(float(pearsonr(held_out, y)[0]), 4),
@@ -109,7 +113,15 @@ def train_grade_head(config: GradeTrainConfig) -> Path:
         raise ConfigError("train_files is empty: name the single-answer *_train files with grades")
     t0 = time.perf_counter()
     source = Path(config.judge) if config.judge else SHIPPED_REWARD_JUDGE
-    samples = [s for f in config.train_files for s in load_samples(f) if len(s.answers) == 1 and s.scores]
+    final = Path(config.output_dir) / "final"
+    if final.resolve() == source.resolve():
+        raise ConfigError(f"the judge {source} is output_dir/final, which is rewritten: pick another output_dir")
+    loaded = [s for f in config.train_files for s in load_samples(f)]
+    samples = [s for s in loaded if len(s.answers) == 1 and s.scores]
+    if len(samples) < len(loaded):
+        logger.warning(
+            "%d of %d records are not graded single answers: left out", len(loaded) - len(samples), len(loaded)
+        )
     if len(samples) < 2 * config.folds:
         raise ConfigError(f"{len(samples)} graded single answers in {config.train_files}: too few to fit a grade head")
     judge = RewardJudge(source)
@@ -120,14 +132,13 @@ def train_grade_head(config: GradeTrainConfig) -> Path:
         logger.info("features of %d/%d answers", len(features), len(samples))
     x = torch.stack(features).numpy()
     y = np.array([rescale(s.scores[0], s.scale, DEFAULT_SCALE) for s in samples])  # type: ignore[index]
-    weight, bias, stats = fit_ridge(x, y, config)
-    final = Path(config.output_dir) / "final"
+    weight, bias, stats = fit_ridge(x, y, config.alphas, config.folds, config.seed)
     if final.exists():
         shutil.rmtree(final)
     shutil.copytree(source, final)
     save_grade_head(final, torch.from_numpy(weight), bias)
     info_path = final / "reward_judge.json"
-    info = json.loads(info_path.read_text())
+    info = json.loads(info_path.read_text(encoding="utf-8"))
     info["grade_head"] = {
         "config": asdict(config) | {"alphas": [float(a) for a in config.alphas]},
         "answers": len(samples),
@@ -135,6 +146,6 @@ def train_grade_head(config: GradeTrainConfig) -> Path:
         "wall_seconds": round(time.perf_counter() - t0, 1),
         "cpu": cpu_model(),
     }
-    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     logger.info("grade head: %s", stats)
     return final

@@ -43,7 +43,7 @@ from judgeforge.engines.reward_model import (
 from judgeforge.errors import ConfigError
 from judgeforge.judging.reward import RewardTokenizer
 from judgeforge.records import JudgeSample
-from judgeforge.training.config import check_train_files
+from judgeforge.training.config import check_train_files, config_from_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +113,7 @@ class RewardTrainConfig:
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> RewardTrainConfig:
         """Read a config from YAML (its ``kind: reward`` line aside), then apply ``--set`` overrides."""
-        import yaml
-
-        from judgeforge.training.config import override_dataclass
-
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        data.pop("kind", None)
-        config = override_dataclass(cls(), data, where=str(path))
-        return override_dataclass(config, overrides or {}, where="--set")
+        return config_from_yaml(cls, path, overrides)
 
 
 @dataclass(frozen=True)
