@@ -75,12 +75,13 @@ def default_judge():
 
 
 def test_the_default_judges_grade_head_puts_real_answers_above_non_answers_across_questions(default_judge):
-    """Grades of lone answers are comparable across questions: every real answer above every
-    "I don't know." (the pairwise rewards alone did not order answers across questions)."""
+    """Grades of lone answers are comparable across questions: every real answer clearly above every
+    "I don't know."."""
     assert default_judge.grade_head is not None
     real = [JudgeSample(id=f"a{i}", question=q, answers=[a]) for i, (q, a) in enumerate(ANSWERED)]
     none = [JudgeSample(id=f"n{i}", question=q, answers=["I don't know."]) for i, (q, _) in enumerate(ANSWERED)]
     verdicts = default_judge.judge(real + none, JudgeConfig(mode="fast"))
     grades = [v.scores[0] for v in verdicts if not isinstance(v, Exception)]
     assert len(grades) == 10 and all(1 <= g <= 10 for g in grades)
-    assert min(grades[:5]) > max(grades[5:])
+    # by a clear margin (the rewards' own grades, without the head, order them by 0.02 points)
+    assert min(grades[:5]) - max(grades[5:]) > 0.5
