@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from judgeforge.data.load import load_samples
-from judgeforge.data.perturb import injection, target_answer, verbosity
+from judgeforge.data.perturb import injection, off_topic, target_answer, verbosity
 from judgeforge.engines.reward_model import FeatureExtractor, FeatureSpec, rao_kupper
 from judgeforge.judging.reward import RewardTokenizer
 from judgeforge.metrics.baselines import longer_wins
@@ -45,7 +45,7 @@ from judgeforge.training.reward import (
 
 DATA = Path("../shared/data")
 SETS = ["pandalm_test", "llmbar_mtbench", "llmbar_llmeval2", "llmbar_faireval"]
-PROBES = {"verbosity": verbosity, "injection": injection}
+PROBES = {"verbosity": verbosity, "injection": injection, "off_topic": off_topic}
 
 
 def as_pairs(samples: list[JudgeSample]) -> list[TrainPair]:
@@ -97,7 +97,8 @@ def main() -> None:
     parser.add_argument(
         "--arm",
         action="append",
-        help="NAME:FRACTION:LENGTH:NEGATIVES, e.g. balanced:0.5:no:yes (repeatable)",
+        help="NAME:FRACTION:LENGTH:NEGATIVES, e.g. balanced:0.5:no:yes (repeatable); NEGATIVES: yes, no, or "
+        "more (plus the config's off_topic_pairs, default 1500, of each off-topic kind)",
     )
     parser.add_argument(
         "--same-pairs-as",
@@ -115,7 +116,13 @@ def main() -> None:
     config = RewardTrainConfig.from_yaml(args.config)
     rng = random.Random(config.seed)  # as in the training run: its pairs and negatives
     samples = [s for f in config.train_files for s in load_samples(f)]
-    negatives = negative_pairs(teacher_pairs(samples, config, rng), config.negatives_per_kind, rng)
+    recipe = teacher_pairs(samples, config, rng)
+    before = rng.getstate()
+    negatives = negative_pairs(recipe, config.negatives_per_kind, rng)
+    after = rng.getstate()
+    rng.setstate(before)  # the same negatives, then the config's extra off-topic pairs ("more")
+    more = negative_pairs(recipe, config.negatives_per_kind, rng, config.off_topic_pairs or 1500)
+    rng.setstate(after)
     every = teacher_pairs(samples, dataclasses.replace(config, longer_wins_fraction=None, max_pairs=None), rng)
     natural = longer_share(every)
     spec = FeatureSpec(mean_layers=tuple(config.mean_layers), last_layers=tuple(config.last_layers))
@@ -124,12 +131,13 @@ def main() -> None:
         extractor.tokenizer, extractor.end_of_turn, config.max_question_tokens, config.max_answer_tokens
     )
     cached = dataclasses.replace(config, time_budget_minutes=0)  # read the training cache, extract nothing
-    train_features, _ = extract_features(every + negatives, extractor, tok, cached)
+    train_features, _ = extract_features(every + more, extractor, tok, cached)
     have = set(train_features)
     if args.same_pairs_as:
         have &= {k for f in sorted(Path(args.same_pairs_as).glob("chunk-*.pt")) for k in torch.load(f)["keys"]}
     pool = [p for p in every if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
     negatives = [p for p in negatives if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
+    more = [p for p in more if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
     logging.info(
         "%d teacher pairs (longer wins %.3f) and %d negatives cached", len(pool), longer_share(pool), len(negatives)
     )
@@ -146,7 +154,7 @@ def main() -> None:
         name, fraction, length, use_negatives = arm.rsplit(":", 3)
         f = natural if fraction == "natural" else float(fraction)
         teacher = subset(pool, f, args.teacher_pairs)
-        pairs = teacher + (negatives if use_negatives == "yes" else [])
+        pairs = teacher + {"yes": negatives, "more": more, "no": []}[use_negatives]
         feats, efeats = train_features, eval_features
         if length == "yes":
             feats = add_answer_length(train_features, pairs, tok)
@@ -170,7 +178,7 @@ def main() -> None:
                     standing(after, target_answer(s)) > standing(before, target_answer(s))
                     for before, after, s in zip(pred["pandalm_test"], pred[probe], base)
                 ]
-                results.setdefault(f"{probe} toward padded", []).append(100 * sum(toward) / len(toward))
+                results.setdefault(f"{probe} toward changed", []).append(100 * sum(toward) / len(toward))
         row = {"arm": name, "longer_wins": round(f, 3), "teacher_pairs": len(teacher), "pairs": used}
         row |= {k: round(sum(v) / len(v), 1) for k, v in results.items()}
         rows.append(row)
@@ -180,7 +188,7 @@ def main() -> None:
     for n, g in sets.items():
         rule = longer_wins([(len(s.answers[0]), len(s.answers[1])) for s in g]).combined
         longer[n] = round(100 * sum(v == s.label for v, s in zip(rule, g)) / len(g), 1)
-    cols = ["dev", *SETS, *(f"{p} toward padded" for p in PROBES)]
+    cols = ["dev", *SETS, *(f"{p} toward changed" for p in PROBES)]
     print(f"\nCPU: {cpu_model()}; {args.seeds} head seeds per arm (mean); {args.teacher_pairs} teacher pairs per arm")
     print("| arm | longer wins in data | pairs | " + " | ".join(cols) + " |")
     print("|---" * (3 + len(cols)) + "|")

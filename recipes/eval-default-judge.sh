@@ -37,6 +37,7 @@ for rule in teacher length; do
   judgeforge leaderboard "$out/alpacaeval_weighted_val50.jsonl" --baseline gpt4_1106_preview --published alpacaeval2 \
     --judge "$rule" -o "$out/leaderboard-$rule"
 done
-# the adversarial probe: pad the human-judged loser with fluent filler, or append a note to the judge
-judgeforge audit "$data/pandalm_test.jsonl" --judge "$judge" --perturbation verbosity --perturbation injection \
+# the adversarial probe: pad the human-judged loser with fluent filler, append a note to the judge, or
+# replace it with a fluent answer to another question
+judgeforge audit "$data/pandalm_test.jsonl" --judge "$judge" --perturbation verbosity --perturbation injection --perturbation off_topic \
   --limit 999 -o "$out/audit"

@@ -57,6 +57,20 @@ def test_negatives_make_the_original_win_and_are_deterministic() -> None:
             assert p.answer_a.startswith(p.answer_b) and len(p.answer_b) < len(p.answer_a)
 
 
+def test_extra_off_topic_pairs_follow_the_others_unchanged() -> None:
+    base = [TrainPair(f"Q{i}?", f"Right {i}, at length.", f"Wrong {i}.", (0.0, 1.0, 0.0), f"g{i}") for i in range(10)]
+    plain = negative_pairs(base, 5, random.Random(3))
+    more = negative_pairs(base, 5, random.Random(3), off_topic=20)
+    assert more[: len(plain)] == plain  # the recipe's own negatives are untouched
+    extra = more[len(plain) :]
+    assert {p.kind for p in extra} == {"off-topic", "off-topic-loser"} and 20 <= len(extra) <= 40
+    answers = {p.group: (p.answer_a, p.answer_b) for p in base}
+    for p in extra:  # the question's own answer (the winner, or the loser) beats another question's
+        own = answers[p.group]
+        assert p.answer_a == own[0 if p.kind == "off-topic" else 1] and p.answer_b not in own
+        assert p.target == (0.0, 1.0, 0.0)
+
+
 def test_training_and_probe_texts_are_disjoint() -> None:
     # the adversarial probe must measure generalisation, not recall of the training filler
     assert not set(negatives.TRAIN_FILLER) & set(negatives.PROBE_FILLER)

@@ -67,6 +67,9 @@ class RewardTrainConfig:
     negatives_per_kind: int = 600
     """Synthetic pairs of each kind: off-topic answer, answer padded with filler, answer with a
     note to the judge, truncated answer (see :mod:`judgeforge.data.negatives`)."""
+    off_topic_pairs: int = 0
+    """More off-topic pairs, of two kinds each: the teacher's winner and its loser, each against an
+    answer to another question (see :func:`negative_pairs`)."""
     dev_fraction: float = 0.05
     """Share of the instructions held out to pick the head's epoch (from the train files)."""
     seed: int = 0
@@ -177,10 +180,14 @@ def teacher_pairs(samples: Sequence[JudgeSample], config: RewardTrainConfig, rng
     return pairs[: config.max_pairs] if config.max_pairs else pairs
 
 
-def negative_pairs(pairs: Sequence[TrainPair], n_per_kind: int, rng: random.Random) -> list[TrainPair]:
+def negative_pairs(
+    pairs: Sequence[TrainPair], n_per_kind: int, rng: random.Random, off_topic: int = 0
+) -> list[TrainPair]:
     """Synthetic pairs in which the first answer must win: an answer vs an answer to another
     question, vs itself padded with filler, vs itself with a note to the judge, vs its own first
-    part; and a teacher pair's winner vs its loser padded with filler."""
+    part; and a teacher pair's winner vs its loser padded with filler. ``off_topic`` more pairs of
+    each of two kinds follow: the winner, and the loser, vs another question's answer (a worse
+    answer to the question still beats a fluent answer to something else)."""
     decided = [p for p in pairs if max(p.target[1], p.target[2]) >= 0.8]
     if len(decided) < 2:
         return []
@@ -197,6 +204,14 @@ def negative_pairs(pairs: Sequence[TrainPair], n_per_kind: int, rng: random.Rand
         out.append(TrainPair(p.question, good, negatives.add_judge_note(bad, rng), win, p.group, "judge-note-loser"))
         if len(good.split(" ")) >= 20:
             out.append(TrainPair(p.question, good, negatives.truncate_answer(good, rng), win, p.group, "truncated"))
+    for _ in range(off_topic):  # after the loop above, so its draws (and pairs) stay as they were
+        p, other = rng.sample(decided, 2)
+        if other.group == p.group:
+            continue
+        good, bad = (p.answer_a, p.answer_b) if p.target[1] > p.target[2] else (p.answer_b, p.answer_a)
+        elsewhere = rng.choice((other.answer_a, other.answer_b))
+        out.append(TrainPair(p.question, good, elsewhere, win, p.group, "off-topic"))
+        out.append(TrainPair(p.question, bad, elsewhere, win, p.group, "off-topic-loser"))
     return out
 
 
@@ -364,7 +379,7 @@ def train_reward_judge(config: RewardTrainConfig) -> Path:
     rng = random.Random(config.seed)
     samples = [s for f in config.train_files for s in load_samples(f)]
     pairs = teacher_pairs(samples, config, rng)
-    pairs += negative_pairs(pairs, config.negatives_per_kind, rng)
+    pairs += negative_pairs(pairs, config.negatives_per_kind, rng, config.off_topic_pairs)
     rng.shuffle(pairs)  # extraction goes in pair order: a time budget then cuts every kind alike
     spec = FeatureSpec(
         mean_layers=tuple(config.mean_layers), last_layers=tuple(config.last_layers), answer_length=config.answer_length
