@@ -89,6 +89,44 @@ def standing(label: int, target: int) -> int:
     return 1 if label == 0 else (2 if label == target else 0)
 
 
+Group = dict[str, list[JudgeSample]]
+
+
+def measuring_sets(
+    config: RewardTrainConfig, extractor: FeatureExtractor, tok: RewardTokenizer, cache: str
+) -> tuple[Group, Group, list[TrainPair], dict[str, torch.Tensor]]:
+    """The human-labelled sets, PandaLM under each probe, their pairs, and the pairs' answer features
+    (extracted once into ``cache``, without the length feature)."""
+    sets = {name: load_samples(DATA / f"{name}.jsonl") for name in SETS}
+    probes = {name: [fn(s) for s in sets["pandalm_test"]] for name, fn in PROBES.items()}
+    eval_pairs = [p for group in (*sets.values(), *probes.values()) for p in as_pairs(group)]
+    eval_config = dataclasses.replace(config, features_dir=cache, time_budget_minutes=None)
+    features, stats = extract_features(eval_pairs, extractor, tok, eval_config)
+    logging.info("measuring sets: %s", stats)
+    return sets, probes, eval_pairs, features
+
+
+def measure(head: torch.nn.Module, features: dict[str, torch.Tensor], sets: Group, probes: Group) -> dict[str, float]:
+    """Agreement (%) on each set, and the share (%) of PandaLM verdicts each probe moves towards its
+    changed answer."""
+    pred: dict[str, list[int]] = {}
+    for set_name, group in (*sets.items(), *probes.items()):
+        fa = torch.stack([features[_key(s.question, s.answers[0])] for s in group]).float()
+        fb = torch.stack([features[_key(s.question, s.answers[1])] for s in group]).float()
+        pred[set_name] = verdicts(head, fa, fb)
+    out = {}
+    for set_name, group in sets.items():
+        out[set_name] = 100 * sum(p == s.label for p, s in zip(pred[set_name], group)) / len(group)
+    base = sets["pandalm_test"]
+    for probe in probes:
+        toward = [
+            standing(after, target_answer(s)) > standing(before, target_answer(s))
+            for before, after, s in zip(pred["pandalm_test"], pred[probe], base)
+        ]
+        out[f"{probe} toward changed"] = 100 * sum(toward) / len(toward)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/train/reward-judge.yaml")
@@ -142,12 +180,7 @@ def main() -> None:
         "%d teacher pairs (longer wins %.3f) and %d negatives cached", len(pool), longer_share(pool), len(negatives)
     )
 
-    sets = {name: load_samples(DATA / f"{name}.jsonl") for name in SETS}
-    probes = {name: [fn(s) for s in sets["pandalm_test"]] for name, fn in PROBES.items()}
-    eval_pairs = [p for group in (*sets.values(), *probes.values()) for p in as_pairs(group)]
-    eval_config = dataclasses.replace(config, features_dir=args.eval_cache, time_budget_minutes=None)
-    eval_features, eval_stats = extract_features(eval_pairs, extractor, tok, eval_config)
-    logging.info("measuring sets: %s", eval_stats)
+    sets, probes, eval_pairs, eval_features = measuring_sets(config, extractor, tok, args.eval_cache)
 
     rows = []
     for arm in arms:
@@ -164,21 +197,8 @@ def main() -> None:
             head, stats = train_head(pairs, feats, dataclasses.replace(config, seed=seed))
             used = stats["pairs_train"] + stats["pairs_dev"]  # pairs whose answers have features
             results.setdefault("dev", []).append(100 * stats["dev"]["dev_agreement"])
-            pred: dict[str, list[int]] = {}
-            for set_name, group in (*sets.items(), *probes.items()):
-                fa = torch.stack([efeats[_key(s.question, s.answers[0])] for s in group]).float()
-                fb = torch.stack([efeats[_key(s.question, s.answers[1])] for s in group]).float()
-                pred[set_name] = verdicts(head, fa, fb)
-            for set_name, group in sets.items():
-                agree = sum(p == s.label for p, s in zip(pred[set_name], group)) / len(group)
-                results.setdefault(set_name, []).append(100 * agree)
-            for probe in probes:
-                base = sets["pandalm_test"]
-                toward = [
-                    standing(after, target_answer(s)) > standing(before, target_answer(s))
-                    for before, after, s in zip(pred["pandalm_test"], pred[probe], base)
-                ]
-                results.setdefault(f"{probe} toward changed", []).append(100 * sum(toward) / len(toward))
+            for key, value in measure(head, efeats, sets, probes).items():
+                results.setdefault(key, []).append(value)
         row = {"arm": name, "longer_wins": round(f, 3), "teacher_pairs": len(teacher), "pairs": used}
         row |= {k: round(sum(v) / len(v), 1) for k, v in results.items()}
         rows.append(row)

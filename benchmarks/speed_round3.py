@@ -192,10 +192,11 @@ def run(args: argparse.Namespace) -> None:
 
 def _reward(args: argparse.Namespace, samples: list[Any], res: dict[str, Any], prof_dir: Path | None) -> None:
     """The reward judge's feature paths on the same pairs, and one causal pass as the yardstick."""
+    from judgeforge.defaults import reward_judge_folder
     from judgeforge.engines.reward_model import FeatureSpec, Item, RewardHead, RewardJudgeInfo, save_reward_judge
-    from judgeforge.judging.reward import SHIPPED_REWARD_JUDGE, RewardJudge
+    from judgeforge.judging.reward import RewardJudge
 
-    folder = Path(args.reward_judge) if args.reward_judge else SHIPPED_REWARD_JUDGE
+    folder = reward_judge_folder(args.reward_judge)
     if args.reward_base:  # a random head on another base model (speed does not depend on the head)
         folder = Path(tempfile.mkdtemp()) / "random-head"
         info = RewardJudgeInfo(base_model=args.reward_base, spec=FeatureSpec(mean_layers=(1, 2), last_layers=(2,)))

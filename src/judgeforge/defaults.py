@@ -8,7 +8,13 @@ from pathlib import Path
 
 RESOURCES = Path(__file__).parent / "resources"
 SHIPPED_JUDGE = RESOURCES / "judge"
+SHIPPED_REWARD_JUDGE = RESOURCES / "reward_judge"
 DEMO_SAMPLE = RESOURCES / "pandalm_sample.jsonl"
+
+
+def reward_judge_folder(model: str | Path | None) -> Path:
+    """A reward judge's folder: ``model``, or the shipped one for ``None`` or ``"default"``."""
+    return SHIPPED_REWARD_JUDGE if model in (None, "", "default") else Path(model)
 
 
 def base_dir() -> Path:

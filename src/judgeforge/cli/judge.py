@@ -115,17 +115,18 @@ def judge(
     runner: Judge | Cascade = judge_
     if escalate_to is not None and escalate_below is not None:
         runner = judge_.cascade(escalate_to, below=escalate_below)  # the flags above change the first judge only
-    if print_prompt:
-        if isinstance(runner, Cascade):  # both judges' prompts: the second sees the escalated records
-            for who, one in (("first judge", runner.first), ("second judge, when escalated", runner.second)):
-                if one.spec.kind is JudgeKind.reward:
-                    console.print(f"{who}: {one.spec.name!r} is a reward model; it reads no prompt")
-                    continue
-                with one:
-                    _print_prompts(one, input, limit or 1, who)
-        else:
-            with judge_:
-                _print_prompts(judge_, input, limit or 1)
+    if print_prompt:  # a cascade: both judges' prompts (the second sees the escalated records)
+        judges = (
+            [("first judge", runner.first), ("second judge, when escalated", runner.second)]
+            if isinstance(runner, Cascade)
+            else [("", judge_)]
+        )
+        for who, one in judges:
+            if who and one.spec.kind is JudgeKind.reward:  # in a cascade, say so; alone, it is an error
+                console.print(f"{who}: {one.spec.name!r} is a reward model; it reads no prompt")
+                continue
+            with one:
+                _print_prompts(one, input, limit or 1, who)
         return
     if output is None:
         raise typer.BadParameter("required unless --print-prompt", param_hint="--output")

@@ -379,9 +379,9 @@ def _folder_fingerprint(model: str | None) -> str:
     """SHA-256 (16 hex digits) of a reward judge's files, names and bytes; ``missing`` when there is no such folder."""
     import hashlib
 
-    from judgeforge.defaults import RESOURCES
+    from judgeforge.defaults import reward_judge_folder
 
-    folder = RESOURCES / "reward_judge" if model in (None, "default") else Path(model)
+    folder = reward_judge_folder(model)
     if not folder.is_dir():
         return "missing"
     digest = hashlib.sha256()

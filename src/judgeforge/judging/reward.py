@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from judgeforge.defaults import RESOURCES
+from judgeforge.defaults import reward_judge_folder
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.parse import label_from_scores
 from judgeforge.judging.run import JudgeConfig
@@ -30,8 +30,6 @@ from judgeforge.prompts.truncate import TRUNCATION_MARK
 from judgeforge.records import JudgeSample, Judgment, Verdict
 
 logger = logging.getLogger(__name__)
-
-SHIPPED_REWARD_JUDGE = RESOURCES / "reward_judge"
 
 
 def head_tail(ids: list[int], limit: int, marker: list[int]) -> list[int]:
@@ -103,7 +101,7 @@ class RewardJudge:
     ) -> None:  # fmt: skip
         from judgeforge.engines.reward_model import FeatureExtractor, load_grade_head, load_reward_head
 
-        folder = Path(model) if model else SHIPPED_REWARD_JUDGE
+        folder = reward_judge_folder(model)
         if not (folder / "reward_judge.json").is_file():
             raise ConfigError(f"{folder} is not a reward judge (no reward_judge.json); train one with judgeforge train")
         self.head, self.info = load_reward_head(folder)
@@ -228,4 +226,4 @@ def load_reward_judge(model: str | None = None, **options: Any) -> RewardJudge:
         **options: :class:`RewardJudge`'s keyword arguments (``device``, ``threads``, ``max_row_tokens``,
             ``packed``, ``max_batch_tokens``).
     """
-    return RewardJudge(None if model in (None, "default") else model, **options)
+    return RewardJudge(model, **options)

@@ -101,14 +101,7 @@ class TrainConfig:
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainConfig:
         """Read a config from YAML; unknown keys and values of the wrong type are errors."""
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"{path}: {e}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: a training config is a mapping of options, got {type(data).__name__}")
-        data.pop("kind", None)  # generative; reward configs go to training/reward.py
-        return cls().with_overrides(data, where=str(path))
+        return config_from_yaml(cls, path)
 
     def with_overrides(self, values: dict[str, Any], where: str = "override") -> TrainConfig:
         """A copy with fields replaced, parsed and checked by transformers' ``HfArgumentParser``.
@@ -147,11 +140,7 @@ def check_train_files(files: list[str]) -> None:
 
 def config_kind(path: str | Path) -> str:
     """``reward``, ``grade`` or ``generative``: the ``kind`` line of a training config (default generative)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: {e}") from None
-    kind = data.get("kind", "generative") if isinstance(data, dict) else "generative"
+    kind = _read_mapping(path).get("kind", "generative")
     if kind not in ("reward", "grade", "generative"):
         raise ConfigError(f"{path}: kind must be reward, grade or generative, got {kind!r}")
     return str(kind)
@@ -196,15 +185,21 @@ def override_dataclass(obj: _D, values: dict[str, Any], where: str = "override")
     return config
 
 
-def config_from_yaml(cls: type[_D], path: str | Path, overrides: dict[str, Any] | None = None) -> _D:
-    """A config dataclass from a YAML file (its ``kind`` line aside), then ``--set`` overrides
-    (:func:`override_dataclass`; the dataclass's own checks run on the result)."""
+def _read_mapping(path: str | Path) -> dict[str, Any]:
+    """A training config file's options (YAML), with errors naming the file."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"{path}: {e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a training config is a mapping of options, got {type(data).__name__}")
+    return data
+
+
+def config_from_yaml(cls: type[_D], path: str | Path, overrides: dict[str, Any] | None = None) -> _D:
+    """A config dataclass from a YAML file (its ``kind`` line aside), then ``--set`` overrides
+    (:func:`override_dataclass`; the dataclass's own checks run on the result)."""
+    data = _read_mapping(path)
     data.pop("kind", None)
     config = override_dataclass(cls(), data, where=str(path))
-    return override_dataclass(config, overrides or {}, where="--set")
+    return override_dataclass(config, overrides, where="--set") if overrides else config

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from judgeforge.data.load import load_samples
+from judgeforge.defaults import reward_judge_folder
 from judgeforge.engines.reward_model import save_grade_head
 from judgeforge.errors import ConfigError
 from judgeforge.judging.output import rescale
@@ -107,12 +108,12 @@ def train_grade_head(config: GradeTrainConfig) -> Path:
     Returns:
         The folder of the judge with its grade head.
     """
-    from judgeforge.judging.reward import SHIPPED_REWARD_JUDGE, RewardJudge
+    from judgeforge.judging.reward import RewardJudge
 
     if not config.train_files:
         raise ConfigError("train_files is empty: name the single-answer *_train files with grades")
     t0 = time.perf_counter()
-    source = Path(config.judge) if config.judge else SHIPPED_REWARD_JUDGE
+    source = reward_judge_folder(config.judge)
     final = Path(config.output_dir) / "final"
     if final.resolve() == source.resolve():
         raise ConfigError(f"the judge {source} is output_dir/final, which is rewritten: pick another output_dir")

@@ -195,7 +195,7 @@ def negative_pairs(
     win = (0.0, 1.0, 0.0)
     for _ in range(n_per_kind):
         p, other = rng.sample(decided, 2)
-        good, bad = (p.answer_a, p.answer_b) if p.target[1] > p.target[2] else (p.answer_b, p.answer_a)
+        good, bad = _winner_loser(p)
         if other.group != p.group:
             out.append(TrainPair(p.question, good, other.answer_a, win, p.group, "off-topic"))
         out.append(TrainPair(p.question, good, negatives.pad_with_filler(good, rng), win, p.group, "filler"))
@@ -208,11 +208,15 @@ def negative_pairs(
         p, other = rng.sample(decided, 2)
         if other.group == p.group:
             continue
-        good, bad = (p.answer_a, p.answer_b) if p.target[1] > p.target[2] else (p.answer_b, p.answer_a)
+        good, bad = _winner_loser(p)
         elsewhere = rng.choice((other.answer_a, other.answer_b))
         out.append(TrainPair(p.question, good, elsewhere, win, p.group, "off-topic"))
         out.append(TrainPair(p.question, bad, elsewhere, win, p.group, "off-topic-loser"))
     return out
+
+
+def _winner_loser(p: TrainPair) -> tuple[str, str]:
+    return (p.answer_a, p.answer_b) if p.target[1] > p.target[2] else (p.answer_b, p.answer_a)
 
 
 def _key(question: str, answer: str) -> str:
