@@ -58,6 +58,28 @@ def test_prepare_then_judge(tmp_path, capsys, oracle_mock, fmt, files, reference
     assert [(r["pred_label"], r["pred_label_swapped"]) for r in records] == [(1, 1)] * len(ids)
 
 
+@pytest.mark.parametrize(
+    "fmt, file, ids",
+    [
+        (
+            "alpaca_eval",
+            "alpaca_eval/model_a_outputs.json",
+            ["alpaca_eval-0", "alpaca_eval-1", "alpaca_eval-2", "alpaca_eval-3"],
+        ),
+        ("judgelm", "judgelm/answers_alpaca.jsonl", ["0", "1", "2"]),
+    ],
+)
+def test_one_answer_file_gives_single_answers_to_grade(tmp_path, capsys, fmt, file, ids):
+    singles = tmp_path / "singles.jsonl"
+    assert main(["prepare", str(FORMATS / file), "--format", fmt, "-o", str(singles)]) == 0
+    assert f"wrote {len(ids)} single-answer samples" in capsys.readouterr().err
+    prepared = [json.loads(line) for line in singles.read_text().splitlines()]
+    assert all(r["answer_body"] and r["answer_model_id"] and "answer1_body" not in r for r in prepared)
+    records = _judge(tmp_path, singles)
+    assert [str(r["question_id"]) for r in records] == ids
+    assert all(r["status"] == "ok" and len(r["pred_score"]) == 1 for r in records), [r.get("error") for r in records]
+
+
 def test_judgelm_native_samples_are_judged_and_evaluated_as_they_are(tmp_path, capsys, oracle_mock):
     oracle_mock(_longer_wins)
     native = FORMATS / "judgelm" / "judgelm_val_sample.jsonl"

@@ -125,8 +125,13 @@ def test_judgelm_answer_files_keep_the_model_ids():
 def test_unknown_format_and_too_few_files():
     with pytest.raises(DataError, match="unknown format 'csv'"):
         prepare_samples(JUDGELM, format="csv")
-    with pytest.raises(DataError, match="at least two"):
-        prepare_samples(JUDGELM[:1], format="alpaca_eval")
+    with pytest.raises(DataError, match="needs an answer file"):
+        prepare_samples([], format="alpaca_eval")
+    with pytest.raises(DataError, match="at least two model_answer files"):  # one would lose the history's sense
+        prepare_samples(
+            [FORMATS / "mt_bench" / "question.jsonl", FORMATS / "mt_bench" / "model_answer" / "model-a.jsonl"],
+            format="fastchat",
+        )
 
 
 def test_judgelm_native_samples_load_with_gold_from_the_judgment():

@@ -34,7 +34,8 @@ def prepare(
     ] = None,
     format: Annotated[InputFormat, typer.Option("--format", help="The answer files' format.")] = InputFormat.judgelm,
 ) -> None:
-    """Join answer files into judge samples (2 answers: pairs, more: multi-answer); with --format
+    """Join answer files into judge samples (1 file: single answers to grade, 2: pairs, more:
+    multi-answer); with --format
     graded, group graded single answers by question into multi-answer ranking samples."""
     from judgeforge.data.load import write_jsonl
     from judgeforge.data.prepare import prepare_samples
@@ -47,4 +48,5 @@ def prepare(
         return
     # FastChat's first file is question.jsonl, not an answer file
     n_answers = len(answers) - 1 if format is InputFormat.fastchat else len(answers)
-    console.print(f"wrote {len(records)} samples with {n_answers} answers each to {output}", highlight=False)
+    what = "single-answer samples" if n_answers == 1 else f"samples with {n_answers} answers each"
+    console.print(f"wrote {len(records)} {what} to {output}", highlight=False)

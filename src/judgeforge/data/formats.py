@@ -79,7 +79,11 @@ def _warn_missing(paths: list[Path], keys: list[set[str]], what: str) -> set[str
 
 
 def _pair_record(qid: str, question: str, answers: list[str], models: list[str | None]) -> dict[str, Any]:
+    """A canonical record: one answer is single-answer grading (``answer_body``), more are a pair or
+    a multi-answer sample (``answerK_body``)."""
     rec: dict[str, Any] = {"question_id": qid, "question_body": question}
+    if len(answers) == 1:
+        return rec | {"answer_body": answers[0], "answer_model_id": models[0]}
     rec |= {f"answer{k}_body": a for k, a in enumerate(answers, start=1)}
     rec |= {f"answer{k}_model_id": m for k, m in enumerate(models, start=1)}
     return rec

@@ -2,8 +2,8 @@
 
 :mod:`judgeforge.data.formats` converts each format (JudgeLM answer files, alpaca_eval
 ``model_outputs.json``, FastChat MT-bench question and answer files) to canonical records; this
-module checks the inputs and picks the converter. Two answers per question give pairwise
-samples, more give multi-answer samples.
+module checks the inputs and picks the converter. One answer per question gives single-answer
+samples to grade, two give pairwise samples, more give multi-answer samples.
 """
 
 from __future__ import annotations
@@ -21,22 +21,24 @@ def prepare_samples(
     """Join answer files into canonical judge records.
 
     Args:
-        answer_files: two or more answer files in answer order (``fastchat``: ``question.jsonl`` first).
+        answer_files: answer files in answer order, one or more (``fastchat``: ``question.jsonl`` first,
+            then two or more).
         reference_file: optional reference answers, in the same format as the answer files.
         format: ``judgelm`` (answer JSONL joined on ``question_id``), ``alpaca_eval``
             (``model_outputs.json`` joined on the instruction), ``fastchat`` (MT-bench, one pair per
             turn) or ``graded`` (graded single answers grouped by question into ranking samples).
 
     Returns:
-        Canonical records (``question_id``, ``question_body``, ``answerK_body``,
-        ``answerK_model_id``, optional ``reference``, ``history`` and ``meta``) for the questions
-        present in every file; the others are skipped with a warning that counts them.
+        Canonical records (``question_id``, ``question_body``, ``answerK_body`` and
+        ``answerK_model_id``, or ``answer_body`` and ``answer_model_id`` from one file; optional
+        ``reference``, ``history`` and ``meta``) for the questions present in every file; the others
+        are skipped with a warning that counts them.
 
     Raises:
         DataError: an unknown format, too few files, or a bad line or field.
     """
     if format not in CONVERTERS:
         raise DataError(f"unknown format {format!r}: choose one of {', '.join(FORMATS)}")
-    if len(answer_files) < 2 and format != "graded":
-        raise DataError("prepare needs at least two answer files")
+    if not answer_files:
+        raise DataError("prepare needs an answer file")
     return CONVERTERS[format](answer_files, reference_file)
