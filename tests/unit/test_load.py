@@ -100,8 +100,11 @@ def test_prepare_pairs_multi_and_references():
     assert pairs[0]["reference"] == {"text": "R1"} and pairs[0]["answer2_model_id"] == "b"
     multi = prepare_samples([DATA / "answers_a.jsonl", DATA / "answers_b.jsonl", DATA / "answers_c.jsonl"])
     assert sample_from_record(multi[0], "x:1").kind == "multi"
-    with pytest.raises(DataError, match="at least two"):
-        prepare_samples([DATA / "answers_a.jsonl"])
+    [single, *_] = prepare_samples([DATA / "answers_a.jsonl"], DATA / "references.jsonl")  # one file: grading
+    assert sample_from_record(single, "x:1").kind == "single" and single["answer_model_id"] == "a"
+    assert single["reference"] == {"text": "R1"}
+    with pytest.raises(DataError, match="needs an answer file"):
+        prepare_samples([])
 
 
 @pytest.mark.parametrize(
