@@ -14,7 +14,8 @@ docs=docs/benchmark-report
 # every held-out pairwise file (the *_train files are the judge's training data)
 files=(pandalm_test judgebench_gpt4o judgebench_claude llmbar_mtbench llmbar_faireval llmbar_llmeval2
        prometheus_vicuna_pairs alpacaeval_cot_val alpacaeval_weighted_val)
-judgeforge bench "${files[@]/#/$data/}" --judge "$judge" --mode fast --batch-size 16 -o "$work/bench" \
+paths=("${files[@]/#/$data/}")
+judgeforge bench "${paths[@]/%/.jsonl}" --judge "$judge" --mode fast --batch-size 16 -o "$work/bench" \
   --escalate-to teacher --escalate-below 0.7 "$@"
 # the leaderboard reuses the both-orders judgments of alpacaeval_weighted_val from the bench run
 judgeforge leaderboard "$data/alpacaeval_weighted_val.jsonl" --baseline gpt4_1106_preview --published alpacaeval2 \
