@@ -282,3 +282,56 @@ def test_leaderboard_round_robin_pairs_models_with_each_other(tmp_path):
         .read_text()
         .splitlines()
     ]
+
+
+def test_bench_of_graded_single_answers_reports_correlations_beside_answer_length(tmp_path, capsys):
+    from scipy.stats import pearsonr
+
+    gold_grades = [1, 2, 3, 4, 5, 2, 4]
+    records = [
+        {"question_id": f"s{i}", "question_body": f"q{i}", "answer_body": "word " * (1 + (i * 3) % 7), "score": g}
+        for i, g in enumerate(gold_grades)
+    ]
+    gold = _write(tmp_path / "graded.jsonl", records)
+    close = [1.5, 2.0, 2.5, 4.0, 4.5, 3.0, 3.5]
+    wrong_way = [5, 4, 3, 2, 1, 4, 2]
+    a = _write(tmp_path / "a.jsonl", [{"question_id": f"s{i}", "pred_score": [v]} for i, v in enumerate(close)])
+    fails = [{"question_id": f"s{i}", "pred_score": [v], "status": "ok"} for i, v in enumerate(wrong_way)]
+    fails[0] = {"question_id": "s0", "status": "parse_failed", "pred_score": None}
+    b = _write(tmp_path / "b.jsonl", fails)
+    out = tmp_path / "report"
+    assert main(["bench", str(gold), "-o", str(out), "--judgments", f"A={a}", "--judgments", f"B={b}"]) == 0
+    report = json.loads((out / "graded" / "report.json").read_text())
+    assert report["task"] == "single"
+    rows = {r["name"]: r for r in report["rows"]}
+    assert rows["A"]["metrics"]["pearson"] == pytest.approx(pearsonr(gold_grades, close).statistic)
+    assert rows["B"]["n_failed"] == 1 and rows["B"]["metrics"]["pearson"] < 0
+    lengths = [len(r["answer_body"]) for r in records]
+    assert rows["answer length"]["kind"] == "baseline"
+    assert rows["answer length"]["metrics"]["pearson"] == pytest.approx(pearsonr(gold_grades, lengths).statistic)
+    _check_pngs([out / "graded" / "grades-A.png", out / "graded" / "grades-B.png"])
+    summary = (out / "summary.md").read_text()
+    assert "## Graded and ranked files" in summary and "| graded.jsonl | single | 7 |" in summary
+
+
+def test_bench_runs_a_judge_on_pairs_graded_answers_and_rankings_together(tmp_path, shared_data):
+    ranking = tmp_path / "vicuna_ranking.jsonl"
+    assert (
+        main(["prepare", str(shared_data / "prometheus_vicuna_single.jsonl"), "--format", "graded", "-o", str(ranking)])
+        == 0
+    )
+    files = [shared_data / "llmbar_faireval.jsonl", shared_data / "prometheus_vicuna_single.jsonl", ranking]
+    out = tmp_path / "bench"
+    assert (
+        main(["bench", *map(str, files), "-o", str(out), "--judge", "mock", "--limit", "5", "--escalate-to", "teacher"])
+        == 0
+    )
+    single = json.loads((out / "prometheus_vicuna_single" / "report.json").read_text())
+    multi = json.loads((out / "vicuna_ranking" / "report.json").read_text())
+    assert single["task"] == "single" and multi["task"] == "multi"
+    assert [r["n"] for r in single["rows"]] == [5, 5] and [r["n"] for r in multi["rows"]] == [5, 5]
+    assert {"kendall", "pairwise_agreement", "top1_accuracy"} <= set(multi["rows"][0]["metrics"])
+    assert len((out / "vicuna_ranking" / "judgments.jsonl").read_text().splitlines()) == 5
+    assert json.loads((out / "llmbar_faireval" / "report.json").read_text())["n"] == 5
+    summary = (out / "summary.md").read_text()
+    assert "| llmbar_faireval.jsonl | 5 |" in summary and "| vicuna_ranking.jsonl | multi | 5 |" in summary

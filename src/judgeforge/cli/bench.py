@@ -1,4 +1,5 @@
-"""``judgeforge bench``: judge pairwise files in both orders and write benchmark reports."""
+"""``judgeforge bench``: judge files and write benchmark reports (pairs in both orders; graded
+single answers and ranked answers scored by correlation)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,12 @@ def parse_named(values: list[str], option: str) -> dict[str, Path]:
 
 
 def bench(
-    files: Annotated[list[Path], typer.Argument(help="Pairwise files with gold labels (canonical or JudgeLM format).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files with gold labels: pairs, graded single answers or ranked answers (canonical or JudgeLM format)."
+        ),
+    ],
     output_dir: Annotated[
         Path, typer.Option("--output-dir", "-o", help="Reports go to DIR/<file>/ and DIR/summary.md.")
     ],
@@ -80,11 +86,14 @@ def bench(
     plots: Annotated[bool, typer.Option(help="Draw PNG plots (needs matplotlib).")] = True,
     on_parse_failure: Annotated[str, typer.Option(help="Count unparseable verdicts as wrong, tie or skip.")] = "wrong",
 ) -> None:
-    """Benchmark a judge on pairwise files: report with baselines, juries, cascade and plots.
+    """Benchmark a judge on labelled files: report with baselines, juries, cascade and plots.
 
-    Without --judgments the judge runs on every FILE in both answer orders; its judgments are kept
-    in DIR/<file>/judgments.jsonl and reused by a rerun.
+    Without --judgments the judge runs on every FILE (pairs in both answer orders); its judgments are
+    kept in DIR/<file>/judgments.jsonl and reused by a rerun. A file of graded single answers or of
+    ranked answers gets correlations with the gold grades beside the answer-length baseline.
     """
+    from judgeforge.judging.evaluate_scores import gold_task
+    from judgeforge.reports import bench_scores
     from judgeforge.reports.bench import read_bench, summary_markdown, write_bench
     from judgeforge.reports.inputs import TEACHER
 
@@ -114,17 +123,29 @@ def bench(
             swap=True,
         )
         console.print(judge.describe(), highlight=False)
-    reports = []
+    tasks = {f: gold_task(f) for f in files}
+    reports, graded = [], []
     try:
         for f in files:
             folder = output_dir / file_stem(f)
             judges = given
             if judge is not None:
                 target = folder / "judgments.jsonl"
-                console.print(f"judging {f} in both orders -> {target}")
+                how = (
+                    "in both orders" if tasks[f] == "pair" else f"({'grading' if tasks[f] == 'single' else 'ranking'})"
+                )
+                console.print(f"judging {f} {how} -> {target}")
                 summary = judge_file_with_progress(judge, f, target, limit)
                 console.print(f"statuses: {dict(summary.statuses)}")
                 judges = {judge_name or judge.spec.name: target}
+            if tasks[f] != "pair":  # graded single answers or ranked answers: correlations, no cascade
+                if escalate_to is not None:
+                    console.print(f"{f.name}: no cascade on a {'graded' if tasks[f] == 'single' else 'ranked'} file")
+                scored = bench_scores.read_graded_bench(f, judges, limit)
+                written = bench_scores.write_graded_bench(scored, folder, draw=plots)
+                console.print(f"{f.name}: wrote {', '.join(p.name for p in written)} to {folder}")
+                graded.append(scored)
+                continue
             report = read_bench(
                 f,
                 judges,
@@ -140,6 +161,9 @@ def bench(
     finally:
         if judge is not None:
             judge.close()
-    summary_text = "# Benchmark summary\n\n" + summary_markdown(reports)
+    parts = [summary_markdown(reports)] if reports else []
+    if graded:
+        parts.append("## Graded and ranked files\n\n" + bench_scores.summary_markdown(graded))
+    summary_text = "# Benchmark summary\n\n" + "\n\n".join(parts)
     (output_dir / "summary.md").write_text(summary_text + "\n", encoding="utf-8")
     out.print(summary_text, markup=False, highlight=False, soft_wrap=True)

@@ -11,6 +11,7 @@ refused unless ``allow_partial``; records the judge could not grade are counted 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +77,87 @@ def _pred(rec: dict[str, Any], n: int, where: str) -> list[float] | None:
     return None if rec["pred_score"] is None else _numbers(rec["pred_score"], n, "pred_score", where)
 
 
+@dataclass
+class ScoreRows:
+    """A gold file and a prediction file matched by ``question_id`` (what the metrics read)."""
+
+    task: Task
+    rows: list[_Row] = field(default_factory=list)
+    """One row per matched, valid record, in gold file order."""
+    unmatched: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.unmatched + self.duplicate + self.invalid
+
+
+def read_score_rows(gold_path: str | Path, pred_path: str | Path, *, limit: int | None = None) -> ScoreRows:
+    """Match a graded or ranked gold file with a judge's output, record by record.
+
+    Args:
+        gold_path: gold records (see :func:`evaluate_score_files`).
+        pred_path: records with ``pred_score`` (and ``status``).
+        limit: use only the first ``limit`` gold records (as ``judge --limit`` judges them).
+
+    Raises:
+        DataError: the gold file is pairwise, or a file is not JSON Lines.
+    """
+    task = gold_task(gold_path)
+    if task == "pair":
+        raise DataError(f"{gold_path}: pairwise gold; use evaluate_files")
+    for path in (gold_path, pred_path):
+        check_jsonl(path)
+    gold, preds = _read_keyed(Path(gold_path)), _read_keyed(Path(pred_path))
+    if limit is not None:
+        gold.rows = dict(list(gold.rows.items())[:limit])
+    out = ScoreRows(task, invalid=gold.invalid + preds.invalid, duplicate=gold.duplicate + preds.duplicate)
+    out.unmatched = [f"{gold_path}: question_id {q!r} has no prediction" for q in gold.rows if q not in preds.rows]
+    out.unmatched += [
+        f"{pred_path}: question_id {q!r} is not in the gold file" for q in preds.rows if q not in gold.rows
+    ]
+    for q, (where, rec) in gold.rows.items():
+        if q not in preds.rows:
+            continue
+        try:
+            scores, best = _gold(rec, task, where)
+            pred = _pred(preds.rows[q][1], len(answer_fields(rec)), preds.rows[q][0])
+        except DataError as e:
+            out.invalid.append(str(e))
+            continue
+        lengths = [float(len(rec[f])) if isinstance(rec[f], str) else 0.0 for f in answer_fields(rec)]
+        out.rows.append((scores, best, pred, lengths))
+    return out
+
+
+def score_metrics(
+    matched: ScoreRows, *, baselines: bool = False
+) -> tuple[MetricReport, dict[str, dict[str, float | None]]]:
+    """The task's metrics of matched rows, the records the judge could not grade counted as failures.
+
+    Raises:
+        DataError: no row to score.
+    """
+    rows = matched.rows
+    if not rows:
+        raise DataError("no record with a valid grade on both sides")
+    graded = [r for r in rows if r[2] is not None]
+    failed = len(rows) - len(graded)
+    metrics, base = _metrics(matched.task, graded, baselines)
+    metrics["parse_failure_rate"] = failed / len(rows)
+    report = MetricReport(
+        n=len(rows),
+        n_parse_failed=failed,
+        metrics=metrics,
+        config={"task": matched.task, "on_parse_failure": "skip", "n_scored": len(graded)},
+        n_unmatched=len(matched.unmatched),
+        n_duplicate=len(matched.duplicate),
+        n_invalid=len(matched.invalid),
+    )
+    return report, base
+
+
 def evaluate_score_files(
     gold_path: str | Path, pred_path: str | Path, *, allow_partial: bool = False, baselines: bool = False
 ) -> tuple[MetricReport, dict[str, dict[str, float | None]]]:
@@ -96,54 +178,21 @@ def evaluate_score_files(
     Raises:
         DataError: records were left out and ``allow_partial`` is false, or nothing could be scored.
     """
-    task = gold_task(gold_path)
-    if task == "pair":
-        raise DataError(f"{gold_path}: pairwise gold; use evaluate_files")
-    for path in (gold_path, pred_path):
-        check_jsonl(path)
-    gold, preds = _read_keyed(Path(gold_path)), _read_keyed(Path(pred_path))
-    invalid = gold.invalid + preds.invalid
-    duplicate = gold.duplicate + preds.duplicate
-    unmatched = [f"{gold_path}: question_id {q!r} has no prediction" for q in gold.rows if q not in preds.rows]
-    unmatched += [f"{pred_path}: question_id {q!r} is not in the gold file" for q in preds.rows if q not in gold.rows]
-    rows: list[_Row] = []
-    for q, (where, rec) in gold.rows.items():
-        if q not in preds.rows:
-            continue
-        try:
-            scores, best = _gold(rec, task, where)
-            pred = _pred(preds.rows[q][1], len(answer_fields(rec)), preds.rows[q][0])
-        except DataError as e:
-            invalid.append(str(e))
-            continue
-        lengths = [float(len(rec[f])) if isinstance(rec[f], str) else 0.0 for f in answer_fields(rec)]
-        rows.append((scores, best, pred, lengths))
-    problems = unmatched + duplicate + invalid
+    matched = read_score_rows(gold_path, pred_path)
+    problems = matched.problems
     if problems and not allow_partial:
         raise DataError(
-            f"{len(unmatched)} unmatched, {len(duplicate)} duplicate and {len(invalid)} invalid records "
-            f"(first: {problems[0]}); fix the files, or pass --allow-partial to score the {len(rows)} clean matches"
+            f"{len(matched.unmatched)} unmatched, {len(matched.duplicate)} duplicate and {len(matched.invalid)} "
+            f"invalid records (first: {problems[0]}); fix the files, or pass --allow-partial to score the "
+            f"{len(matched.rows)} clean matches"
         )
-    if not rows:
+    if not matched.rows:
         raise DataError(f"no question_id of {pred_path} is in {gold_path} with a valid grade on both sides")
-    graded = [r for r in rows if r[2] is not None]
-    failed = len(rows) - len(graded)
-    metrics, base = _metrics(task, graded, gold_path, baselines)
-    metrics["parse_failure_rate"] = failed / len(rows)
-    report = MetricReport(
-        n=len(rows),
-        n_parse_failed=failed,
-        metrics=metrics,
-        config={"task": task, "on_parse_failure": "skip", "n_scored": len(graded)},
-        n_unmatched=len(unmatched),
-        n_duplicate=len(duplicate),
-        n_invalid=len(invalid),
-    )
-    return report, base
+    return score_metrics(matched, baselines=baselines)
 
 
 def _metrics(
-    task: Task, graded: list[_Row], gold_path: str | Path, with_baselines: bool
+    task: Task, graded: list[_Row], with_baselines: bool
 ) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
     """The task's metrics over the graded rows and, when asked, those of the answer-length baseline."""
     lengths = [n for *_, n in graded]
@@ -157,7 +206,7 @@ def _metrics(
     preds = [p for _, _, p, _ in graded if p is not None]
     golds = [g for g, *_ in graded if g is not None]
     if golds and len(golds) < len(graded):
-        raise DataError(f"{gold_path}: some multi-answer records have gold scores and others only a label")
+        raise DataError("some multi-answer gold records have gold scores and others only a label")
     if golds:
         metrics, base = ranking_agreement(golds, preds), ranking_agreement(golds, lengths)
     else:

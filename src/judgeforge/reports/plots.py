@@ -173,3 +173,18 @@ def plot_flip_rates(rows: Mapping[str, Mapping[str, Any]], title: str, path: Pat
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
+
+
+def plot_grade_scatter(gold: Sequence[float], pred: Sequence[float], title: str, path: Path) -> Path:
+    """Predicted against gold grades, one point per answer (a little jitter on gold, whose grades repeat)."""
+    import numpy as np
+
+    fig = _figure(5.0, 4.4)
+    ax = fig.add_subplot()
+    jitter = np.random.default_rng(0).uniform(-0.06, 0.06, len(gold))
+    ax.scatter(np.asarray(gold, float) + jitter, pred, s=10, alpha=0.5)
+    ax.set_xlabel("gold grade")
+    ax.set_ylabel("judge's grade")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
