@@ -156,9 +156,13 @@ def test_reward_judges_dispatch_to_the_reward_module(monkeypatch):
         def close(self):
             calls.append("closed")
 
+        def __init__(self, model: str | None = None) -> None:
+            pass
+
     module = types.ModuleType("judgeforge.judging.reward")
     module.__spec__ = importlib.machinery.ModuleSpec("judgeforge.judging.reward", None)
     module.load_reward_judge = lambda model, **options: FakeReward()
+    module.RewardJudge = FakeReward  # its constructor's signature types -M options (none here)
     monkeypatch.setitem(sys.modules, "judgeforge.judging.reward", module)
     spec = JudgeSpec(name="rm", kind="reward", model="some/reward-model", swap=True, tasks=["pair"])
     with Judge(spec) as judge:

@@ -43,7 +43,11 @@ def engine_parameters(engine: str) -> tuple[dict[str, Any], bool]:
     Returns:
         Parameter name to annotation (``Any`` where there is none), and the ``**kwargs`` flag.
     """
-    cls: Any = engine_class(engine)
+    return constructor_parameters(engine_class(engine))
+
+
+def constructor_parameters(cls: Any) -> tuple[dict[str, Any], bool]:
+    """The typed ``__init__`` parameters of ``cls`` (name to annotation), and whether it takes ``**kwargs``."""
     init = cls.__init__
     hints = typing.get_type_hints(init)
     params: dict[str, Any] = {}
@@ -84,16 +88,34 @@ def typed_engine_options(engine: str, options: dict[str, Any], where: str = "-M"
         ConfigError: an option the engine does not take, or a value of the wrong type.
     """
     params, extra = engine_parameters(engine)
+    return typed_options(params, extra, options, f"engine {engine!r}", where)
+
+
+def typed_options(
+    params: dict[str, Any], extra: bool, options: dict[str, Any], what: str, where: str = "-M"
+) -> dict[str, Any]:
+    """Check and convert options to the annotations in ``params`` (from :func:`constructor_parameters`).
+
+    Args:
+        params: option name to annotation.
+        extra: unknown options are passed through (read as YAML) instead of refused.
+        options: option name to value; strings (from the command line) are converted.
+        what: what takes the options (``engine 'hf'``), for error messages.
+        where: where the options came from, for error messages.
+
+    Raises:
+        ConfigError: an unknown option (without ``extra``), or a value of the wrong type.
+    """
     typed: dict[str, Any] = {}
     for key, value in options.items():
         if key not in params:
             if not extra:
-                raise ConfigError(f"{where}: engine {engine!r} has no option {key!r}; it takes {sorted(params)}")
+                raise ConfigError(f"{where}: {what} has no option {key!r}; it takes {sorted(params)}")
             typed[key] = yaml.safe_load(value) if isinstance(value, str) else value  # passed through to the backend
             continue
         try:
             typed[key] = _typed(value, params[key])
         except (ValidationError, yaml.YAMLError) as e:
             first = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
-            raise ConfigError(f"{where}: {key}={value!r} for engine {engine!r}: {first}") from None
+            raise ConfigError(f"{where}: {key}={value!r} for {what}: {first}") from None
     return typed

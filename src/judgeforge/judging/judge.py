@@ -78,10 +78,22 @@ class Judge:
                 raise ConfigError(f"judge {spec.name!r}: kind 'reward' needs judgeforge.judging.reward, not installed")
             if not spec.model:
                 raise ConfigError(f"judge {spec.name!r}: a reward judge needs a model")
+            self._reward_options = self._typed_reward_options()
             return
         for template in [spec.template] if spec.template else self._family_templates():
             get_template(template)  # an unknown template fails here, not after the model loads
         self._engine_name, self._engine_kwargs = self._engine_arguments()
+
+    def _typed_reward_options(self) -> dict[str, Any]:
+        """``-M`` options of a reward judge, checked and typed by its constructor (text from the
+        command line becomes numbers and booleans) before the model loads."""
+        from judgeforge.engines.options import constructor_parameters, typed_options
+
+        params, extra = constructor_parameters(importlib.import_module("judgeforge.judging.reward").RewardJudge)
+        params.pop("model")  # the spec's model
+        return typed_options(
+            params, extra, dict(self.spec.engine_options), "a reward judge", f"judge {self.spec.name!r}"
+        )
 
     @classmethod
     def from_spec(
@@ -173,7 +185,7 @@ class Judge:
     def _reward_backend(self) -> RewardBackend:
         if self._reward is None:
             module = importlib.import_module("judgeforge.judging.reward")
-            self._reward = module.load_reward_judge(self.spec.model, **self.spec.engine_options)
+            self._reward = module.load_reward_judge(self.spec.model, **self._reward_options)
         return self._reward
 
     def load(self) -> Judge:
@@ -321,7 +333,10 @@ class Judge:
     def identity(self) -> dict[str, Any]:
         """What decides this judge's output, compared by ``--resume``: the spec with the model and prompt
         budget resolved, without what only changes speed (batching, workers, request concurrency)."""
-        speed_only = {"batch_size", "max_batch_tokens", "concurrency", "max_retries", "timeout_s", "retry_delay_s"}
+        speed_only = {
+            "batch_size", "max_batch_tokens", "row_batch_tokens", "max_row_tokens",
+            "concurrency", "max_retries", "timeout_s", "retry_delay_s",
+        }  # fmt: skip
         spec = self.spec.model_dump(
             mode="json", exclude={"name", "description", "batch_size", "chunk_size", "workers", "gpus_per_worker"}
         )

@@ -93,11 +93,15 @@ class RewardJudge:
             (:meth:`FeatureExtractor.features`); False: every question + answer as its own causal
             sequence in length-sorted batches (:meth:`FeatureExtractor.sequence_features`).
         max_batch_tokens: padded tokens per batch when ``packed`` is False.
+        row_batch_tokens: padded tokens per forward pass of packed rows (rows of similar length
+            batched); 0 (default): one sample per pass, so a verdict is the same bits whatever else
+            is judged with it (a file, a resumed file, a server's micro-batch); batching is 1.15-1.2x
+            faster on a CPU and changes probabilities only by bf16 rounding.
     """
 
     def __init__(
         self, model: str | Path | None = None, device: str = "auto", threads: int | None = None,
-        max_row_tokens: int = 0, packed: bool = True, max_batch_tokens: int = 4096,
+        max_row_tokens: int = 0, packed: bool = True, max_batch_tokens: int = 4096, row_batch_tokens: int = 0,
     ) -> None:  # fmt: skip
         from judgeforge.engines.reward_model import FeatureExtractor, load_grade_head, load_reward_head
 
@@ -114,8 +118,9 @@ class RewardJudge:
         self.packed = packed
         self.max_batch_tokens = max_batch_tokens
         self.extractor = FeatureExtractor(
-            self.info.base_model, self.info.spec, device, max_row_tokens=max_row_tokens, threads=threads
-        )
+            self.info.base_model, self.info.spec, device, max_row_tokens=max_row_tokens, threads=threads,
+            max_batch_tokens=row_batch_tokens,
+        )  # fmt: skip
         self.tokens = RewardTokenizer(
             self.extractor.tokenizer,
             self.extractor.end_of_turn,
@@ -133,17 +138,22 @@ class RewardJudge:
         question or an answer was cut (one tokenization)."""
         from judgeforge.engines.reward_model import Item, with_answer_length
 
-        items, cuts, lengths = [], [], []
+        items, cuts, lengths, places = [], [], [], []
         for s in samples:
             prefix, question_cut = self.tokens.prefix(s)
             answers = [self.tokens.answer(a) for a in s.answers]
-            items.append(Item(prefix, [ids for ids, _ in answers]))
+            # the answers go into the model in a canonical order (by token ids), so a sample and its
+            # swapped copy are the same computation, rounding included: verdicts cannot move with the order
+            order = sorted(range(len(answers)), key=lambda k: answers[k][0])
+            items.append(Item(prefix, [answers[k][0] for k in order]))
+            places.append(torch.argsort(torch.tensor(order)))
             lengths.append([n for _, n in answers])
             cuts.append(question_cut or any(n > self.tokens.max_answer_tokens for n in lengths[-1]))
         if self.packed:
-            features = self.extractor.features(items)
+            computed = self.extractor.features(items)
         else:
-            features = self.extractor.sequence_features(items, self.max_batch_tokens)
+            computed = self.extractor.sequence_features(items, self.max_batch_tokens)
+        features = [f[place] for f, place in zip(computed, places)]
         if self.info.spec.answer_length:
             features = [with_answer_length(f, n) for f, n in zip(features, lengths)]
         return features, cuts
@@ -224,6 +234,6 @@ def load_reward_judge(model: str | None = None, **options: Any) -> RewardJudge:
     Args:
         model: its folder; ``None`` or ``"default"``: the shipped one.
         **options: :class:`RewardJudge`'s keyword arguments (``device``, ``threads``, ``max_row_tokens``,
-            ``packed``, ``max_batch_tokens``).
+            ``packed``, ``max_batch_tokens``, ``row_batch_tokens``).
     """
     return RewardJudge(model, **options)
