@@ -183,6 +183,10 @@ def plot_grade_scatter(gold: Sequence[float], pred: Sequence[float], title: str,
     ax = fig.add_subplot()
     jitter = np.random.default_rng(0).uniform(-0.06, 0.06, len(gold))
     ax.scatter(np.asarray(gold, float) + jitter, pred, s=10, alpha=0.5)
+    if len(gold):  # where a calibrated judge's points would lie
+        low, high = min(min(gold), min(pred)), max(max(gold), max(pred))
+        ax.plot([low, high], [low, high], linestyle="--", color="grey", linewidth=0.8, label="judge = gold")
+        ax.legend(fontsize=8, loc="upper left")
     ax.set_xlabel("gold grade")
     ax.set_ylabel("judge's grade")
     ax.set_title(title, fontsize=10)
