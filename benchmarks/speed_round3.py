@@ -9,7 +9,9 @@ Subcommands::
 ``run`` measures, on the same pairs and the same prompts (``judgeforge-pair``): the JudgeLM-style
 per-sample loop, the HF engine's fast mode (one order, both orders), llama.cpp on the SmolLM2 GGUF
 file (when ``llama-cpp-python`` is installed), and the reward judge's two feature paths (packed rows
-with a block mask, per-answer causal batches) against one causal pass over question + both answers.
+with a block mask, per-answer causal batches) against one causal pass over question + both answers,
+the reward judge's own per-answer loop, and the shipped judge end to end (``Judge.from_spec("default")``,
+both orders).
 Figures are medians of ``--repeats`` runs; ``--profile DIR`` also writes torch profiler tables.
 """
 
@@ -158,13 +160,17 @@ def run(args: argparse.Namespace) -> None:
     if prof_dir:
         res["profile_fast_wall_s"] = profile_table(lambda: judge(False), prof_dir / "generative_fast.txt")
 
+    from judgeforge.engines.llama_cpp import LlamaCppEngine, gguf_path
+    from judgeforge.errors import EngineError
+
+    t0 = time.perf_counter()
     try:
-        from judgeforge.engines.llama_cpp import LlamaCppEngine, gguf_path
-    except ImportError as e:
+        if args.skip_llama_cpp:  # a build that crashes (llama.cpp's AMX kernels segfaulted here) takes the process down
+            raise EngineError("skipped (--skip-llama-cpp)")
+        llama = LlamaCppEngine(str(gguf_path(args.model)), args.threads, max_prompt_tokens=gen.prompt_budget())
+    except EngineError as e:  # llama-cpp-python is not installed
         res["llama_cpp"] = f"not available: {e}"
     else:
-        t0 = time.perf_counter()
-        llama = LlamaCppEngine(str(gguf_path(args.model)), args.threads, max_prompt_tokens=gen.prompt_budget())
         res["llama_cpp_load_s"] = time.perf_counter() - t0
         judge(False, llama)  # warm up
         res["llama_cpp_fast_s"], ll_verdicts = timed(lambda: judge(False, llama), args.repeats)
@@ -179,6 +185,11 @@ def run(args: argparse.Namespace) -> None:
 
     _reward(args, samples, res, prof_dir)
     res["speedup_fast_vs_loop"] = res["loop_fast_s"] / res["ours_fast_s"]
+    res["speedup_shipped_vs_loop"] = res["loop_fast_s"] / res["shipped_judge_s"]
+    res["speedup_shipped_vs_reward_loop"] = res["reward_loop_s"] / res["shipped_judge_s"]
+    res["shipped_vs_one_pass"] = res["shipped_judge_s"] / res["reward_one_pass_s"]
+    res["speedup_shipped_rows_batched_vs_loop"] = res["loop_fast_s"] / res["shipped_judge_rows_batched_s"]
+    res["shipped_rows_batched_vs_one_pass"] = res["shipped_judge_rows_batched_s"] / res["reward_one_pass_s"]
     res["both_orders_cost"] = res["ours_fast_swap_s"] / res["ours_fast_s"]
     res["generate_overhead"] = res["ours_fast_s"] / res["direct_forward_s"]
     for k, v in res.items():
@@ -192,8 +203,16 @@ def run(args: argparse.Namespace) -> None:
 
 def _reward(args: argparse.Namespace, samples: list[Any], res: dict[str, Any], prof_dir: Path | None) -> None:
     """The reward judge's feature paths on the same pairs, and one causal pass as the yardstick."""
+    from judgeforge import Judge
     from judgeforge.defaults import reward_judge_folder
-    from judgeforge.engines.reward_model import FeatureSpec, Item, RewardHead, RewardJudgeInfo, save_reward_judge
+    from judgeforge.engines.reward_model import (
+        FeatureSpec,
+        Item,
+        RewardHead,
+        RewardJudgeInfo,
+        save_reward_judge,
+        with_answer_length,
+    )
     from judgeforge.judging.reward import RewardJudge
 
     folder = reward_judge_folder(args.reward_judge)
@@ -230,6 +249,35 @@ def _reward(args: argparse.Namespace, samples: list[Any], res: dict[str, Any], p
             k += len(batch)
 
     res["reward_one_pass_s"], _ = timed(one_pass, args.repeats)
+
+    def answer_loop() -> None:  # JudgeLM's per-sample pattern on the reward judge: one forward per answer
+        for item in items:
+            for answer in item.answers:
+                features = ext.sequence_features([Item(item.prefix, [answer])])[0]
+                judge.head(with_answer_length(features, [len(answer)]) if judge.info.spec.answer_length else features)
+
+    res["reward_loop_s"], _ = timed(answer_loop, args.loop_repeats)
+    ext.max_row_tokens = 0
+    res["reward_packed_0_s"], _ = timed(lambda: ext.features(items), args.repeats)
+    top = judge.info.spec.top
+    weights = sum(p.numel() for layer in ext.backbone.layers[:top] for p in layer.parameters())
+    n_tokens = res["reward_prefix_tokens"] + res["reward_answer_tokens"]
+    mean_len = n_tokens / max(2 * len(items), 1)  # attention: an answer sees its question and itself
+    flops = 2 * weights + 4 * top * ext.hidden * mean_len / 2
+    res["reward_tokens_per_s"] = n_tokens / res["reward_packed_0_s"]
+    res["reward_utilisation"] = res["reward_tokens_per_s"] * flops / res["bf16_peak_2048"]
+    # the shipped judge as users run it: Judge.from_spec("default"), fast mode, both orders
+    options = {"threads": args.threads} if args.threads else {}
+    shipped = Judge.from_spec("default", mode="fast", swap=True, engine_options=options).load()
+    shipped.judge(samples[:2])
+    res["shipped_judge_s"], _ = timed(lambda: shipped.judge(samples), args.repeats)
+    shipped.close()
+    batched = Judge.from_spec(  # rows of similar length batched (-M row_batch_tokens=1024)
+        "default", mode="fast", swap=True, engine_options=options | {"row_batch_tokens": 1024}
+    ).load()
+    batched.judge(samples[:2])
+    res["shipped_judge_rows_batched_s"], _ = timed(lambda: batched.judge(samples), args.repeats)
+    batched.close()
     from judgeforge.judging.run import JudgeConfig
 
     config = JudgeConfig(mode="fast", swap=True)
@@ -266,6 +314,7 @@ def main() -> None:
     r.add_argument("--profile", default=None, help="write torch profiler tables into this folder")
     r.add_argument("--threads", type=int, default=None, help="CPU threads for every engine; default all cores")
     r.add_argument("--json", default=None)
+    r.add_argument("--skip-llama-cpp", action="store_true", help="do not run the llama.cpp anchor")
     args = ap.parse_args()
     start(args) if args.cmd == "start" else run(args)
 

@@ -156,7 +156,7 @@ class FeatureExtractor:
         max_row_tokens: tokens per packed row (attention cost grows with its square); 0: one item a row.
         max_batch_tokens: padded tokens per forward pass of :meth:`features` (rows of similar length
             batched); 0: one row per pass, which keeps a sample's features independent of its
-            batch-mates to the last bit (a batch changes bf16 rounding, not the result beyond it).
+            batch-mates to the last bit (a batch changes bf16 rounding, and with it a few near-tie verdicts).
         threads: CPU threads; default ``OMP_NUM_THREADS``, else all cores.
     """
 
@@ -237,8 +237,8 @@ class FeatureExtractor:
         """Feature matrices, one ``(n_answers, F)`` tensor per item, in input order (packed rows).
 
         With ``max_batch_tokens``, rows of similar length go through the model together (right-padded,
-        each with its own mask): wider matmuls and one op dispatch for several samples, measured
-        1.15-1.2x faster on a CPU (docs/benchmarks.md, round 4), at the price of batch-dependent rounding.
+        each with its own mask): wider matmuls and one op dispatch for several samples, 1.4x faster
+        on 2 AMX cores (docs/benchmarks.md, round 4), at the price of batch-dependent bf16 rounding.
         """
         rows = rows_of(items, self.max_row_tokens)
         packed = [pack([items[i] for i in row]) for row in rows]

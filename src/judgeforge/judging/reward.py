@@ -95,8 +95,9 @@ class RewardJudge:
         max_batch_tokens: padded tokens per batch when ``packed`` is False.
         row_batch_tokens: padded tokens per forward pass of packed rows (rows of similar length
             batched); 0 (default): one sample per pass, so a verdict is the same bits whatever else
-            is judged with it (a file, a resumed file, a server's micro-batch); batching is 1.15-1.2x
-            faster on a CPU and changes probabilities only by bf16 rounding.
+            is judged with it (a file, a resumed file, a server's micro-batch); 1024 is 1.4x faster on
+            2 AMX cores, but bf16 rounding then depends on the batch-mates: 6 of PandaLM's 999 verdicts
+            differed from the unbatched ones (docs/benchmarks.md, round 4).
     """
 
     def __init__(
