@@ -467,3 +467,11 @@ def test_the_cli_checks_a_resume_before_loading_the_model(tmp_path, capsys):
     assert out.read_bytes() == before
     assert main(["judge", str(source), "-o", str(out), "--engine", "mock", *scores, "--resume"]) == 0
     assert len(_strict_read(out)) == 4
+
+
+def test_resume_refuses_another_sampling_seed_but_ignores_the_seed_when_greedy(tmp_path):
+    source, out = _job(tmp_path)
+    # greedy decoding: the seed does not change the results, so the job resumes
+    judge_file(source, out, MockEngine("1"), JudgeConfig(chunk_size=2, seed=7), resume=True, limit=4)
+    with pytest.raises(ConfigError, match="temperature"):
+        judge_file(source, out, MockEngine("1"), JudgeConfig(chunk_size=2, temperature=0.7), resume=True)

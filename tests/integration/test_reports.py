@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from judgeforge.cli.main import main
+from judgeforge.engines.mock import MockEngine
 from judgeforge.judging.judge import Judge
 from judgeforge.reports.audit import run_audit
 from judgeforge.reports.bench import read_bench, write_bench
@@ -236,7 +237,58 @@ def test_audit_flip_rates_of_a_position_biased_mock_judge(tmp_path):
     assert rows["reference"]["n_applicable"] == 1 and rows["reference"]["flip_rate"] == 0.0
 
 
+class _SeededEngine(MockEngine):
+    """Says "1" when greedy; when sampling, the verdict depends on the seed (seed 0 and 2: "1", others "2")."""
+
+    def generate(self, prompts, params):
+        self.seen.append((params.temperature, params.seed))
+        self.verdict = "2" if params.temperature > 0 and params.seed % 2 else "1"
+        return super().generate(prompts, params)
+
+
+def test_self_consistency_re_judges_with_sampling_when_verdicts_have_no_probabilities():
+    from judgeforge.data.load import load_samples
+    from judgeforge.reports.audit import SELF_CONSISTENCY, Sampling
+
+    engine = _SeededEngine(verdict="1")
+    engine.seen = []
+    judge = Judge.from_spec("mock", mode="fast", engine_instance=engine)
+    rows = run_audit(load_samples(DATA / "pairs.jsonl"), judge, [], Sampling(draws=4, temperature=0.7, seed=10))
+    row = rows[SELF_CONSISTENCY]
+    # seeds 10..13: verdicts 1, 2, 1, 2 against a greedy 1 on every pair
+    assert row["flip_rate"] == 0.5 and row["n"] == 4 and row["n_draws"] == 16
+    assert row["method"].startswith("judged again")
+    assert engine.seen == [(0.0, 0), (0.7, 10), (0.7, 11), (0.7, 12), (0.7, 13)]
+
+
+def test_self_consistency_draws_from_verdict_probabilities():
+    from judgeforge.records import JudgeSample, Verdict
+    from judgeforge.reports.audit import SELF_CONSISTENCY, Sampling
+
+    class ProbJudge:  # a judge sure of half the pairs and unsure (60/40) of the others
+        def judge(self, samples):
+            probs = [{1: 1.0, 0: 0.0, 2: 0.0}, {1: 0.6, 0: 0.0, 2: 0.4}]
+            return [Verdict(sample_id=s.id, judgments=[], label=1, probs=probs[i % 2]) for i, s in enumerate(samples)]
+
+    pairs = [JudgeSample(id=f"p{i}", question="q", answers=["a", "b"]) for i in range(40)]
+    warm = run_audit(pairs, ProbJudge(), [], Sampling(draws=500))[SELF_CONSISTENCY]
+    assert warm["method"].startswith("drawn from")
+    assert warm["flip_rate"] == pytest.approx(0.2, abs=0.02)  # half the pairs flip 40% of the time
+    assert warm["ci_low"] < warm["flip_rate"] < warm["ci_high"]
+    cold = run_audit(pairs, ProbJudge(), [], Sampling(draws=500, temperature=0.05))[SELF_CONSISTENCY]
+    assert cold["flip_rate"] < 0.001  # (0.4/0.6)^20: sampling near temperature 0 is greedy
+
+
+def test_a_reward_judge_refuses_a_temperature():
+    from judgeforge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="does not sample"):
+        Judge.from_spec("default", temperature=0.5)
+
+
 def test_audit_cli_with_a_user_perturbation(tmp_path):
+    from judgeforge.data.perturb import PERTURBATIONS
+
     out = tmp_path / "audit"
     argv = [
         "audit",
@@ -255,6 +307,11 @@ def test_audit_cli_with_a_user_perturbation(tmp_path):
     assert set(rows) == {"position", "verbosity"}
     _check_pngs([out / "flip-rates.png"])
     assert main(["audit", str(DATA / "pairs.jsonl"), "-o", str(out), "--judge", "mock", "--perturbation", "nope"]) == 1
+    # by default: every built-in perturbation and self-consistency
+    assert main(["audit", str(DATA / "pairs.jsonl"), "-o", str(out), "--engine", "mock", "--draws", "2"]) == 0
+    rows = json.loads((out / "audit.json").read_text())
+    assert list(rows) == [*PERTURBATIONS, "self_consistency"] and rows["self_consistency"]["n_draws"] == 8
+    assert "Self-consistency" in (out / "audit.md").read_text()
 
 
 def test_eval_prints_baselines(tmp_path, gold_and_two_judges, capsys):

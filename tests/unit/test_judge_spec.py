@@ -60,7 +60,8 @@ def test_include_of_a_shipped_name_and_relative_model(tmp_path):
     [
         ("mode: slow\n", "mode"),
         ("engine: gpt\n", "unknown engine 'gpt'"),
-        ("temperature: 0.3\n", "temperature"),
+        ("temperature: -0.3\n", "temperature"),
+        ("top_p: 0.9\n", "top_p"),
         ("batch_size: 0\n", "batch_size"),
         ("- a list\n", "mapping"),
         ("include: missing.yaml\n", "neither a file"),

@@ -30,8 +30,8 @@ def audit(
     perturbation: Annotated[
         list[str] | None,
         typer.Option(
-            help="A built-in perturbation (position, verbosity, injection, format, off_topic, reference) or "
-            "module:function; repeat. Default: all built-in."
+            help="A built-in perturbation (position, verbosity, injection, format, off_topic, reference, "
+            "self_consistency) or module:function; repeat. Default: all built-in."
         ),
     ] = None,
     judge_spec: JudgeOption = "default",
@@ -42,16 +42,20 @@ def audit(
     batch_size: BatchOption = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Audit only the first N pairs.")] = 200,
     plots: Annotated[bool, typer.Option(help="Draw the flip-rate plot (needs matplotlib).")] = True,
+    draws: Annotated[int, typer.Option(min=1, help="self_consistency: sampled verdicts per pair.")] = 5,
+    temperature: Annotated[float, typer.Option(help="self_consistency: the sampling temperature (> 0).")] = 1.0,
 ) -> None:
     """Flip rates of the judge's verdicts under position, verbosity, injection, format, off-topic and
-    reference changes."""
+    reference changes, and under sampling (self-consistency)."""
     from judgeforge.data.load import iter_jsonl, sample_from_record
     from judgeforge.data.perturb import PERTURBATIONS
     from judgeforge.errors import DataError
     from judgeforge.records import JudgeSample
-    from judgeforge.reports.audit import resolve_perturbation, run_audit, write_audit
+    from judgeforge.reports.audit import SELF_CONSISTENCY, Sampling, resolve_perturbation, run_audit, write_audit
 
-    chosen = [resolve_perturbation(p) for p in (perturbation or list(PERTURBATIONS))]
+    names = perturbation or [*PERTURBATIONS, SELF_CONSISTENCY]
+    chosen = [resolve_perturbation(p) for p in names if p != SELF_CONSISTENCY]
+    sampling = Sampling(draws=draws, temperature=temperature) if SELF_CONSISTENCY in names else None
     if not file.is_file():
         raise typer.BadParameter(f"{file}: no such file", param_hint="FILE")
     samples: list[JudgeSample] = []
@@ -73,7 +77,7 @@ def audit(
     console.print(judge.describe(), highlight=False)
     try:
         console.print(f"judging {len(samples)} pairs plain and under {len(chosen)} perturbations")
-        rows = run_audit(samples, judge, chosen)
+        rows = run_audit(samples, judge, chosen, sampling)
     finally:
         judge.close()
     written = write_audit(rows, output_dir, f"{file.name}, judge {judge.spec.name}", draw=plots)

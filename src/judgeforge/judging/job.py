@@ -102,6 +102,8 @@ def check_output(output: Path, resume: bool) -> None:
 def job_settings(config: JudgeConfig, engine_settings: Mapping[str, Any]) -> dict[str, Any]:
     """What defines a job's results: the judging settings (not the chunk size) and the engine's."""
     judge = {k: v for k, v in dataclasses.asdict(config).items() if k != "chunk_size"}
+    if not config.temperature:  # greedy: the seed plays no part (and outputs made before sampling existed resume)
+        del judge["temperature"], judge["seed"]
     return json.loads(json.dumps({"judge": judge, "engine": dict(engine_settings)}, sort_keys=True, default=str))
 
 

@@ -72,8 +72,15 @@ class Judge:
             pointwise=spec.pointwise,
             chunk_size=spec.chunk_size or max((spec.batch_size or 8) * 4, 16) * spec.workers,
             max_answer_tokens=self._answer_tokens(),
+            temperature=spec.temperature,
+            seed=spec.seed,
         )
         if spec.kind is JudgeKind.reward:
+            if spec.temperature > 0:
+                raise ConfigError(
+                    f"judge {spec.name!r}: a reward judge does not sample (temperature must be 0); "
+                    "its verdict probabilities are in each result's `probs`"
+                )
             if importlib.util.find_spec("judgeforge.judging.reward") is None:
                 raise ConfigError(f"judge {spec.name!r}: kind 'reward' needs judgeforge.judging.reward, not installed")
             if not spec.model:
@@ -340,6 +347,8 @@ class Judge:
         spec = self.spec.model_dump(
             mode="json", exclude={"name", "description", "batch_size", "chunk_size", "workers", "gpus_per_worker"}
         )
+        if not self.spec.temperature:  # greedy: the seed plays no part (and outputs made before sampling resume)
+            del spec["temperature"], spec["seed"]
         spec["engine_options"] = {k: v for k, v in spec["engine_options"].items() if k not in speed_only}
         if self.spec.kind is not JudgeKind.reward:
             spec |= {"model": self._engine_kwargs.get("model"), "max_prompt_tokens": self.prompt_budget()}

@@ -46,6 +46,10 @@ class JudgeConfig:
     """Cut every answer and reference to this many tokens (head and tail, :func:`truncate`) before
     rendering, as ``judgeforge train`` did: the judge then sees the inputs it was trained on. Prompts
     still over the engine's ``max_prompt_tokens`` are cut further."""
+    temperature: float = 0.0
+    """Sampling temperature; 0 decodes greedily."""
+    seed: int = 0
+    """Random seed of sampling when ``temperature > 0``."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("fast", "full"):
@@ -54,14 +58,24 @@ class JudgeConfig:
             raise ConfigError(f"chunk_size must be >= 1, got {self.chunk_size}")
         if self.max_answer_tokens is not None and self.max_answer_tokens < 2:
             raise ConfigError(f"max_answer_tokens must be >= 2, got {self.max_answer_tokens}")
+        if self.temperature < 0:
+            raise ConfigError(f"temperature must be >= 0, got {self.temperature}")
 
     def params(self, output: str) -> GenerationParams:
         """Decoding settings for a template's output kind (``scores`` or ``verdict``)."""
         # first-token log-probabilities are nearly free and give verdict templates their probabilities
         if self.mode == "full":
-            return GenerationParams(max_new_tokens=self.max_new_tokens, top_logprobs=20)
+            return GenerationParams(
+                max_new_tokens=self.max_new_tokens, top_logprobs=20, temperature=self.temperature, seed=self.seed
+            )
         # fast mode stops at the end of the first line; a verdict is one token and needs no more
-        return GenerationParams(max_new_tokens=1 if output == "verdict" else 16, stop=("\n",), top_logprobs=20)
+        return GenerationParams(
+            max_new_tokens=1 if output == "verdict" else 16,
+            stop=("\n",),
+            top_logprobs=20,
+            temperature=self.temperature,
+            seed=self.seed,
+        )
 
 
 def cut_answers(sample: JudgeSample, max_tokens: int, codec: Codec) -> JudgeSample:

@@ -84,6 +84,11 @@ class JudgeSpec(BaseModel):
     the model's ``judgeforge_train.json`` when it has one, else no per-answer cut."""
     max_new_tokens: int = Field(default=256, ge=1)
     """Generation budget in full mode."""
+    temperature: float = Field(default=0.0, ge=0)
+    """Sampling temperature of a generative judge; 0 (the default) decodes greedily, so a verdict is
+    reproducible. ``judgeforge audit`` samples to measure self-consistency."""
+    seed: int = 0
+    """Random seed of sampling when ``temperature > 0``."""
     batch_size: int | None = Field(default=None, ge=1)
     """Prompts per forward pass (hf; vllm's ``max_num_seqs``). ``None``: the engine's default."""
     chunk_size: int | None = Field(default=None, ge=1)

@@ -45,3 +45,34 @@ def flip_rate(
         toward = [standing(after[i], targets[i]) > standing(before[i], targets[i]) for i in keep]  # type: ignore[arg-type]
         out["toward_target"] = float(np.mean(toward))
     return out
+
+
+def sampled_flip_rate(
+    before: Sequence[int | None], draws: Sequence[Sequence[int | None]]
+) -> dict[str, float | int | None]:
+    """Self-consistency: how often a sampled verdict differs from the judge's usual (greedy) one.
+
+    Args:
+        before: the greedy verdict per pair.
+        draws: per pair, the verdicts of several sampled runs (``None`` where a run did not parse).
+
+    Returns:
+        ``n`` (pairs with a greedy verdict and at least one parsed draw), ``n_failed``, ``n_draws``
+        (parsed draws counted), and ``flip_rate`` with ``ci_low``/``ci_high``: the mean over pairs of
+        the share of a pair's draws that differ, with a bootstrap 95% CI over pairs (draws of one
+        pair are not independent evidence). Rates are ``None`` when ``n`` is 0.
+    """
+    if len(before) != len(draws):
+        raise ValueError(f"{len(before)} verdicts but {len(draws)} sets of draws")
+    shares, n_draws = [], 0
+    for label, runs in zip(before, draws):
+        parsed = [d for d in runs if d is not None]
+        if label is None or not parsed:
+            continue
+        shares.append(sum(d != label for d in parsed) / len(parsed))
+        n_draws += len(parsed)
+    out: dict[str, float | int | None] = {"n": len(shares), "n_failed": len(before) - len(shares), "n_draws": n_draws}
+    if not shares:
+        return out | {"flip_rate": None, "ci_low": None, "ci_high": None}
+    low, high = bootstrap_ci(np.array(shares))
+    return out | {"flip_rate": float(np.mean(shares)), "ci_low": low, "ci_high": high}
