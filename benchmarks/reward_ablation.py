@@ -11,6 +11,12 @@ wins (``natural``: the train files' own share), whether the head sees the answer
 the synthetic negatives of the training run are used. Every arm gets ``--teacher-pairs`` pairs.
 
     python benchmarks/reward_ablation.py --teacher-pairs 7000
+
+Without a training cache, ``--extract-minutes`` fills one first (the negatives, then teacher pairs in
+file order, for that long), e.g. the markdown-negatives ablation of docs/default-judge.md::
+
+    python benchmarks/reward_ablation.py --teacher-pairs 2000 --extract-minutes 30 --markdown-pairs 1000 \
+        --arm recipe:natural:yes:more --arm recipe+md500:natural:yes:md500 --arm recipe+md1000:natural:yes:md1000
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pathlib import Path
 import torch
 
 from judgeforge.data.load import load_samples
-from judgeforge.data.perturb import injection, off_topic, target_answer, verbosity
+from judgeforge.data.perturb import injection, markdown_format, off_topic, target_answer, verbosity
 from judgeforge.engines.reward_model import FeatureExtractor, FeatureSpec, rao_kupper
 from judgeforge.judging.reward import RewardTokenizer
 from judgeforge.metrics.baselines import longer_wins
@@ -45,7 +51,7 @@ from judgeforge.training.reward import (
 
 DATA = Path("../shared/data")
 SETS = ["pandalm_test", "llmbar_mtbench", "llmbar_llmeval2", "llmbar_faireval"]
-PROBES = {"verbosity": verbosity, "injection": injection, "off_topic": off_topic}
+PROBES = {"verbosity": verbosity, "injection": injection, "off_topic": off_topic, "format": markdown_format}
 
 
 def as_pairs(samples: list[JudgeSample]) -> list[TrainPair]:
@@ -135,8 +141,13 @@ def main() -> None:
     parser.add_argument(
         "--arm",
         action="append",
-        help="NAME:FRACTION:LENGTH:NEGATIVES, e.g. balanced:0.5:no:yes (repeatable); NEGATIVES: yes, no, or "
-        "more (plus the config's off_topic_pairs, default 1500, of each off-topic kind)",
+        help="NAME:FRACTION:LENGTH:NEGATIVES, e.g. balanced:0.5:no:yes (repeatable); NEGATIVES: yes, no, "
+        "more (plus the config's off_topic_pairs, default 1500, of each off-topic kind), or mdN (more, plus "
+        "the first N of --markdown-pairs markdown-loser pairs)",
+    )
+    parser.add_argument("--markdown-pairs", type=int, default=0, help="markdown-loser pairs to build (mdN arms)")
+    parser.add_argument(
+        "--extract-minutes", type=float, default=0, help="extract missing training features for this long first"
     )
     parser.add_argument(
         "--same-pairs-as",
@@ -159,7 +170,11 @@ def main() -> None:
     negatives = negative_pairs(recipe, config.negatives_per_kind, rng)
     after = rng.getstate()
     rng.setstate(before)  # the same negatives, then the config's extra off-topic pairs ("more")
-    more = negative_pairs(recipe, config.negatives_per_kind, rng, config.off_topic_pairs or 1500)
+    with_md = negative_pairs(
+        recipe, config.negatives_per_kind, rng, config.off_topic_pairs or 1500, args.markdown_pairs
+    )
+    markdown = [p for p in with_md if p.kind == "markdown-loser"]
+    more = with_md[: len(with_md) - len(markdown)]
     rng.setstate(after)
     every = teacher_pairs(samples, dataclasses.replace(config, longer_wins_fraction=None, max_pairs=None), rng)
     natural = longer_share(every)
@@ -168,14 +183,17 @@ def main() -> None:
     tok = RewardTokenizer(
         extractor.tokenizer, extractor.end_of_turn, config.max_question_tokens, config.max_answer_tokens
     )
-    cached = dataclasses.replace(config, time_budget_minutes=0)  # read the training cache, extract nothing
-    train_features, _ = extract_features(every + more, extractor, tok, cached)
+    # read the training cache and extract for --extract-minutes: the negatives first, then teacher pairs
+    cached = dataclasses.replace(config, time_budget_minutes=args.extract_minutes)
+    train_features, stats = extract_features(with_md + every, extractor, tok, cached)
+    logging.info("training features: %s", stats)
     have = set(train_features)
     if args.same_pairs_as:
         have &= {k for f in sorted(Path(args.same_pairs_as).glob("chunk-*.pt")) for k in torch.load(f)["keys"]}
     pool = [p for p in every if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
     negatives = [p for p in negatives if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
     more = [p for p in more if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
+    markdown = [p for p in markdown if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
     logging.info(
         "%d teacher pairs (longer wins %.3f) and %d negatives cached", len(pool), longer_share(pool), len(negatives)
     )
@@ -187,7 +205,10 @@ def main() -> None:
         name, fraction, length, use_negatives = arm.rsplit(":", 3)
         f = natural if fraction == "natural" else float(fraction)
         teacher = subset(pool, f, args.teacher_pairs)
-        pairs = teacher + {"yes": negatives, "more": more, "no": []}[use_negatives]
+        if use_negatives.startswith("md"):
+            pairs = teacher + more + markdown[: int(use_negatives[2:])]
+        else:
+            pairs = teacher + {"yes": negatives, "more": more, "no": []}[use_negatives]
         feats, efeats = train_features, eval_features
         if length == "yes":
             feats = add_answer_length(train_features, pairs, tok)

@@ -71,6 +71,27 @@ def test_extra_off_topic_pairs_follow_the_others_unchanged() -> None:
         assert p.target == (0.0, 1.0, 0.0)
 
 
+def test_markdown_pairs_restyle_the_loser_with_its_own_words_and_leave_the_others_unchanged() -> None:
+    from judgeforge.data.perturb import markdown_format
+
+    base = [
+        TrainPair(f"Q{i}?", f"Right {i}. It is so.", f"Wrong {i}. Quite wrong. Yes.", (0.0, 0.0, 1.0), f"g{i}")
+        for i in range(10)
+    ]
+    plain = negative_pairs(base, 5, random.Random(3), off_topic=4)
+    more = negative_pairs(base, 5, random.Random(3), off_topic=4, markdown=12)
+    assert more[: len(plain)] == plain
+    extra = more[len(plain) :]
+    assert len(extra) == 12 and {p.kind for p in extra} == {"markdown-loser"}
+    audit_style = markdown_format(JudgeSample(id="s", question="q", answers=["a", "Wrong 1. Quite wrong. Yes."]))
+    for p in extra:
+        winner, loser = next((b.answer_b, b.answer_a) for b in base if b.group == p.group)  # target: answer 2 won
+        assert p.answer_a == winner and p.target == (0.0, 1.0, 0.0)
+        assert p.answer_b != loser and [w for w in loser.split() if w not in p.answer_b] == []  # the same words
+        assert "## Answer" not in p.answer_b and "\n- " not in p.answer_b  # not the audit's style
+    assert "## Answer" in audit_style.answers[1]
+
+
 def test_training_and_probe_texts_are_disjoint() -> None:
     # the adversarial probe must measure generalisation, not recall of the training filler
     assert not set(negatives.TRAIN_FILLER) & set(negatives.PROBE_FILLER)

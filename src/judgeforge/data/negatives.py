@@ -1,16 +1,19 @@
 """Cheap synthetic answers a judge must not prefer: pure functions of text and a seeded RNG.
 
 A length-biased judge prefers an answer padded with fluent filler, or one that asks the judge for
-a high score. Training pairs built from these (the original answer beats its padded copy, the
-winner beats the loser padded with filler) teach a judge that extra words are not extra quality.
+a high score; a style-biased one prefers headers and bullets. Training pairs built from these (the
+original answer beats its padded copy, the winner beats the loser padded with filler or restyled as
+markdown) teach a judge that extra words or formatting are not extra quality.
 
 The filler and notes used for *training* are kept apart from the ones the adversarial probe
-uses (``PROBE_FILLER``, ``PROBE_NOTES``), so the probe measures generalisation, not recall.
+uses (``PROBE_FILLER``, ``PROBE_NOTES``), and the markdown styles from the audit's ``format``
+perturbation (``## Answer``, ``-`` bullets, ``### Summary``), so the probes measure generalisation, not recall.
 """
 
 from __future__ import annotations
 
 import random
+import re
 
 TRAIN_FILLER = (
     "It is worth keeping in mind that every situation is different and many factors can play a role.",
@@ -65,3 +68,22 @@ def truncate_answer(answer: str, rng: random.Random, low: float = 0.3, high: flo
     words = answer.split(" ")
     keep = max(1, int(len(words) * rng.uniform(low, high)))
     return " ".join(words[:keep])
+
+
+TRAIN_TITLES = ("Overview", "Key points", "Main idea", "Details", "Explanation", "What to know")
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def restyle_as_markdown(answer: str, rng: random.Random) -> str:
+    """The answer's own sentences as markdown: a title (``#``, ``####`` or bold), a numbered or ``*``
+    list, and sometimes a bold closing line that repeats the first sentence. Same words, more style."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(answer.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return f"**{answer.strip()}**"
+    title = rng.choice(TRAIN_TITLES)
+    head = rng.choice((f"# {title}", f"#### {title}", f"**{title}:**"))
+    numbered = rng.random() < 0.5
+    items = [f"{k}. {s}" if numbered else f"* {s}" for k, s in enumerate(sentences, start=1)]
+    closing = f"\n\n**In short:** {sentences[0]}" if rng.random() < 0.5 else ""
+    return head + "\n\n" + "\n".join(items) + closing

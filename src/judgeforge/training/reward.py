@@ -70,6 +70,9 @@ class RewardTrainConfig:
     off_topic_pairs: int = 0
     """More off-topic pairs, of two kinds each: the teacher's winner and its loser, each against an
     answer to another question (see :func:`negative_pairs`)."""
+    markdown_pairs: int = 0
+    """Pairs in which the teacher's winner beats its loser restyled as markdown (headers, lists):
+    formatting alone is not quality (see :func:`negative_pairs`)."""
     dev_fraction: float = 0.05
     """Share of the instructions held out to pick the head's epoch (from the train files)."""
     seed: int = 0
@@ -181,13 +184,15 @@ def teacher_pairs(samples: Sequence[JudgeSample], config: RewardTrainConfig, rng
 
 
 def negative_pairs(
-    pairs: Sequence[TrainPair], n_per_kind: int, rng: random.Random, off_topic: int = 0
+    pairs: Sequence[TrainPair], n_per_kind: int, rng: random.Random, off_topic: int = 0, markdown: int = 0
 ) -> list[TrainPair]:
     """Synthetic pairs in which the first answer must win: an answer vs an answer to another
     question, vs itself padded with filler, vs itself with a note to the judge, vs its own first
     part; and a teacher pair's winner vs its loser padded with filler. ``off_topic`` more pairs of
     each of two kinds follow: the winner, and the loser, vs another question's answer (a worse
-    answer to the question still beats a fluent answer to something else)."""
+    answer to the question still beats a fluent answer to something else); then ``markdown`` pairs:
+    the winner vs the loser restyled as markdown. Each group draws after the ones before it, so
+    adding one leaves the earlier pairs as they were."""
     decided = [p for p in pairs if max(p.target[1], p.target[2]) >= 0.8]
     if len(decided) < 2:
         return []
@@ -212,6 +217,10 @@ def negative_pairs(
         elsewhere = rng.choice((other.answer_a, other.answer_b))
         out.append(TrainPair(p.question, good, elsewhere, win, p.group, "off-topic"))
         out.append(TrainPair(p.question, bad, elsewhere, win, p.group, "off-topic-loser"))
+    for _ in range(markdown):
+        p = rng.choice(decided)
+        good, bad = _winner_loser(p)
+        out.append(TrainPair(p.question, good, negatives.restyle_as_markdown(bad, rng), win, p.group, "markdown-loser"))
     return out
 
 
@@ -383,7 +392,7 @@ def train_reward_judge(config: RewardTrainConfig) -> Path:
     rng = random.Random(config.seed)
     samples = [s for f in config.train_files for s in load_samples(f)]
     pairs = teacher_pairs(samples, config, rng)
-    pairs += negative_pairs(pairs, config.negatives_per_kind, rng, config.off_topic_pairs)
+    pairs += negative_pairs(pairs, config.negatives_per_kind, rng, config.off_topic_pairs, config.markdown_pairs)
     rng.shuffle(pairs)  # extraction goes in pair order: a time budget then cuts every kind alike
     spec = FeatureSpec(
         mean_layers=tuple(config.mean_layers), last_layers=tuple(config.last_layers), answer_length=config.answer_length
