@@ -111,7 +111,7 @@ def self_consistency(
             runs.append(_labels(Judge(spec, engine=judge.engine).judge(pairs)))
         draws = [list(d) for d in zip(*runs)]
     else:
-        method, draws = "n/a: this judge gives no verdict probabilities and cannot be re-run with sampling", []
+        method = "n/a: this judge gives no verdict probabilities and cannot be re-run with sampling"
         draws = [[] for _ in pairs]
     return {
         "description": f"verdicts sampled at temperature {sampling.temperature:g}, {sampling.draws} per pair",
