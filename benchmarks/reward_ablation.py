@@ -190,10 +190,11 @@ def main() -> None:
     have = set(train_features)
     if args.same_pairs_as:
         have &= {k for f in sorted(Path(args.same_pairs_as).glob("chunk-*.pt")) for k in torch.load(f)["keys"]}
-    pool = [p for p in every if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
-    negatives = [p for p in negatives if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
-    more = [p for p in more if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
-    markdown = [p for p in markdown if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
+
+    def cached_pairs(pairs: list[TrainPair]) -> list[TrainPair]:
+        return [p for p in pairs if _key(p.question, p.answer_a) in have and _key(p.question, p.answer_b) in have]
+
+    pool, negatives, more, markdown = map(cached_pairs, (every, negatives, more, markdown))
     logging.info(
         "%d teacher pairs (longer wins %.3f) and %d negatives cached", len(pool), longer_share(pool), len(negatives)
     )

@@ -75,10 +75,15 @@ TRAIN_TITLES = ("Overview", "Key points", "Main idea", "Details", "Explanation",
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 
+def split_sentences(text: str) -> list[str]:
+    """The text's sentences: split after ``.``, ``!`` or ``?`` where a capital or a digit follows."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
 def restyle_as_markdown(answer: str, rng: random.Random) -> str:
     """The answer's own sentences as markdown: a title (``#``, ``####`` or bold), a numbered or ``*``
     list, and sometimes a bold closing line that repeats the first sentence. Same words, more style."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(answer.strip()) if s.strip()]
+    sentences = split_sentences(answer)
     if len(sentences) < 2:
         return f"**{answer.strip()}**"
     title = rng.choice(TRAIN_TITLES)

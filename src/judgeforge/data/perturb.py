@@ -26,11 +26,11 @@ or pass ``--perturbation mypackage.module:shout`` to ``judgeforge audit``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from judgeforge.data.augment import drop_reference, swap
+from judgeforge.data.negatives import split_sentences
 from judgeforge.records import JudgeSample
 
 PADDING = (
@@ -79,16 +79,13 @@ def injection(sample: JudgeSample) -> JudgeSample:
     return _with_target(sample, lambda a: a.rstrip() + INJECTION)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
-
-
 def off_topic(sample: JudgeSample) -> JudgeSample:
     """Replace the target answer with a good answer to another question (:data:`OFF_TOPIC`)."""
     return _with_target(sample, lambda a: OFF_TOPIC)
 
 
 def _as_markdown(answer: str) -> str:
-    sentences = [s.strip() for s in _SENTENCE_END.split(answer.strip()) if s.strip()]
+    sentences = split_sentences(answer)
     if not sentences:
         return answer
     return "## Answer\n\n" + "\n".join(f"- {s}" for s in sentences) + "\n\n### Summary\n\n- " + sentences[0]

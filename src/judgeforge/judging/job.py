@@ -25,7 +25,7 @@ from judgeforge.data.load import LineResult, answer_fields, check_jsonl, iter_js
 from judgeforge.engines.base import Engine
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.output import bad_input, output_record
-from judgeforge.judging.run import JudgeConfig, judge_samples
+from judgeforge.judging.run import JudgeConfig, judge_samples, without_idle_sampling
 from judgeforge.records import FailureKind, JudgeOutput, JudgeSample, OutputStatus, Verdict
 
 META_FORMAT = 1
@@ -101,9 +101,7 @@ def check_output(output: Path, resume: bool) -> None:
 
 def job_settings(config: JudgeConfig, engine_settings: Mapping[str, Any]) -> dict[str, Any]:
     """What defines a job's results: the judging settings (not the chunk size) and the engine's."""
-    judge = {k: v for k, v in dataclasses.asdict(config).items() if k != "chunk_size"}
-    if not config.temperature:  # greedy: the seed plays no part (and outputs made before sampling existed resume)
-        del judge["temperature"], judge["seed"]
+    judge = without_idle_sampling({k: v for k, v in dataclasses.asdict(config).items() if k != "chunk_size"})
     return json.loads(json.dumps({"judge": judge, "engine": dict(engine_settings)}, sort_keys=True, default=str))
 
 

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from judgeforge.engines.base import Engine
 from judgeforge.errors import ConfigError, DataError
 from judgeforge.judging.job import CacheHits, RunSummary, judge_file
-from judgeforge.judging.run import JudgeConfig, judge_samples, plan_prompts, template_for, text_only_warning, views
+from judgeforge.judging.run import (
+    JudgeConfig,
+    judge_samples,
+    plan_prompts,
+    template_for,
+    text_only_warning,
+    views,
+    without_idle_sampling,
+)
 from judgeforge.judging.spec import JudgeKind, JudgeSpec
 from judgeforge.prompts.render import get_template, prompt_text
 from judgeforge.prompts.truncate import HasTokenizer
@@ -344,11 +352,11 @@ class Judge:
             "batch_size", "max_batch_tokens", "row_batch_tokens", "max_row_tokens",
             "concurrency", "max_retries", "timeout_s", "retry_delay_s",
         }  # fmt: skip
-        spec = self.spec.model_dump(
-            mode="json", exclude={"name", "description", "batch_size", "chunk_size", "workers", "gpus_per_worker"}
+        spec = without_idle_sampling(
+            self.spec.model_dump(
+                mode="json", exclude={"name", "description", "batch_size", "chunk_size", "workers", "gpus_per_worker"}
+            )
         )
-        if not self.spec.temperature:  # greedy: the seed plays no part (and outputs made before sampling resume)
-            del spec["temperature"], spec["seed"]
         spec["engine_options"] = {k: v for k, v in spec["engine_options"].items() if k not in speed_only}
         if self.spec.kind is not JudgeKind.reward:
             spec |= {"model": self._engine_kwargs.get("model"), "max_prompt_tokens": self.prompt_budget()}

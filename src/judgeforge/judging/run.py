@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from judgeforge.data.augment import swap as swap_answers
 from judgeforge.engines.base import Engine, GenerationParams
@@ -76,6 +76,14 @@ class JudgeConfig:
             temperature=self.temperature,
             seed=self.seed,
         )
+
+
+def without_idle_sampling(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings with ``temperature`` and ``seed`` left out when decoding is greedy: the seed then plays no
+    part, and outputs written before judges could sample still resume."""
+    if settings.get("temperature"):
+        return settings
+    return {k: v for k, v in settings.items() if k not in ("temperature", "seed")}
 
 
 def cut_answers(sample: JudgeSample, max_tokens: int, codec: Codec) -> JudgeSample:
